@@ -1,0 +1,115 @@
+//! The command-line interface: argument parsing and dispatch; the work lives in the library.
+
+mod footprint;
+mod space;
+
+use crate::error::Result;
+use clap::{Parser, Subcommand};
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+/// analognas: hardware-aware neural architecture search for analog PCM chips.
+#[derive(Parser, Debug)]
+#[command(name = "analognas", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Inspect and sample search spaces.
+    #[command(subcommand)]
+    Space(space::SpaceCommand),
+    /// List the shipped search spaces (search_spaces/*.toml).
+    #[command(after_help = "Example:\n  analognas spaces")]
+    Spaces,
+    /// List the shipped hardware profiles (hw_profiles/*.toml).
+    #[command(after_help = "Example:\n  analognas profiles")]
+    Profiles,
+    /// Tile footprint of an architecture on a hardware profile.
+    Footprint(footprint::FootprintArgs),
+}
+
+/// Runs the CLI on `args` and returns the process exit code (2 on any error).
+pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    ExitCode::SUCCESS
+                }
+                _ => ExitCode::from(2),
+            };
+        }
+    };
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("analognas: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Executes a parsed command.
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Space(c) => space::run(c),
+        Command::Spaces => list_shipped("search_spaces"),
+        Command::Profiles => list_shipped("hw_profiles"),
+        Command::Footprint(a) => footprint::run(a),
+    }
+}
+
+/// Folder of the shipped files: `./DIR` when it exists, else the one in the source tree.
+pub fn shipped_dir(dir: &str) -> std::path::PathBuf {
+    let local = std::path::PathBuf::from(dir);
+    if local.is_dir() {
+        local
+    } else {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir)
+    }
+}
+
+fn list_shipped(dir: &str) -> Result<()> {
+    let root = shipped_dir(dir);
+    let mut files: Vec<_> = std::fs::read_dir(&root)
+        .map_err(|e| crate::Error::io(&root, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    for p in files {
+        let shown = std::path::Path::new(dir).join(p.file_name().unwrap_or_default());
+        let line = if dir == "search_spaces" {
+            crate::space::SearchSpace::load(&p).map(|s| {
+                format!(
+                    "{:<36} {:>10.3e} architectures  {}",
+                    shown.display(),
+                    s.size(),
+                    s.description
+                )
+            })
+        } else {
+            crate::hw::HwProfile::load(&p).map(|h| {
+                format!(
+                    "{:<32} {}x{} tiles  {}",
+                    shown.display(),
+                    h.tile.rows,
+                    h.tile.cols,
+                    h.description
+                )
+            })
+        };
+        match line {
+            Ok(l) => println!("{l}"),
+            Err(e) => println!("{:<36} (invalid: {e})", shown.display()),
+        }
+    }
+    Ok(())
+}

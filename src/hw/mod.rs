@@ -1,0 +1,7 @@
+//! The analog chip: hardware profiles and tile mapping.
+
+mod profile;
+mod tiles;
+
+pub use profile::*;
+pub use tiles::*;

@@ -1,0 +1,346 @@
+//! The burn network built from an architecture (DESIGN.md 2.2).
+
+use super::arch::{Arch, LayerShape, NetworkPlan};
+use crate::rng::{SeededRng, normal};
+use burn::module::{Module, ModuleMapper, Param};
+use burn::nn::PaddingConfig2d;
+use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig};
+use burn::tensor::activation::relu;
+use burn::tensor::{Device, Tensor, TensorData};
+
+/// Gaussian weight noise of hardware-aware training: `W + rel_std * max|W| * N(0,1)` on every
+/// analog layer in every forward pass (DESIGN.md 3.4); the scale is detached so gradients reach
+/// the clean weights.
+#[derive(Debug)]
+pub struct WeightNoise {
+    /// Standard deviation relative to each layer's max |W|.
+    pub rel_std: f32,
+    /// Source of the noise draws.
+    pub rng: SeededRng,
+}
+
+impl WeightNoise {
+    /// Noise of `rel_std` drawn from `rng`.
+    pub fn new(rel_std: f32, rng: SeededRng) -> Self {
+        WeightNoise { rel_std, rng }
+    }
+
+    fn apply<const D: usize>(&mut self, w: Tensor<D>) -> Tensor<D> {
+        if self.rel_std == 0.0 {
+            return w;
+        }
+        let dims = w.dims();
+        let n: usize = dims.iter().product();
+        let z: Vec<f32> = (0..n).map(|_| normal(&mut self.rng)).collect();
+        let z = Tensor::<D>::from_data(TensorData::new(z, dims), &w.device());
+        let scale = w.clone().abs().max().detach().mul_scalar(self.rel_std);
+        let scale = scale.reshape([1; D]);
+        w + z * scale
+    }
+}
+
+fn perturb<const D: usize>(w: Tensor<D>, noise: Option<&mut WeightNoise>) -> Tensor<D> {
+    match noise {
+        Some(n) => n.apply(w),
+        None => w,
+    }
+}
+
+/// Re-draws every weight matrix and kernel from a seeded RNG (biases and BN stay as built).
+struct SeededInit {
+    rng: SeededRng,
+}
+
+impl ModuleMapper for SeededInit {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        if D < 2 {
+            return param;
+        }
+        let rng = &mut self.rng;
+        param.map(|t| {
+            use rand::RngExt;
+            let dims = t.dims();
+            let (fan_in, bound_of) = if D == 2 {
+                (dims[0], 1.0f32)
+            } else {
+                (dims[1..].iter().product::<usize>(), 6.0f32.sqrt())
+            };
+            let bound = bound_of / (fan_in.max(1) as f32).sqrt();
+            let n: usize = dims.iter().product();
+            let v: Vec<f32> = (0..n)
+                .map(|_| (rng.random::<f32>() * 2.0 - 1.0) * bound)
+                .collect();
+            let rg = t.is_require_grad();
+            let out = Tensor::<D>::from_data(TensorData::new(v, dims), &t.device());
+            if rg { out.require_grad() } else { out }
+        })
+    }
+}
+
+/// A bias-free convolution followed by batch norm.
+#[derive(Module, Debug)]
+pub struct ConvBn {
+    /// The convolution (its weight is what goes on tiles).
+    pub conv: Conv2d,
+    /// Batch norm after the convolution (digital).
+    pub bn: BatchNorm,
+}
+
+impl ConvBn {
+    /// A conv+BN of the given layer shape.
+    pub fn new(shape: &LayerShape, device: &Device) -> Self {
+        let p = shape.padding;
+        let conv = Conv2dConfig::new([shape.c_in, shape.c_out], [shape.k, shape.k])
+            .with_stride([shape.stride, shape.stride])
+            .with_padding(PaddingConfig2d::Explicit(p, p, p, p))
+            .with_groups(shape.groups)
+            .with_bias(false)
+            .init(device);
+        ConvBn {
+            conv,
+            bn: BatchNormConfig::new(shape.c_out).init(device),
+        }
+    }
+
+    /// Conv then BN, with optional weight noise on the conv.
+    ///
+    /// # Shapes
+    /// - input `[batch, c_in, h, w]`, output `[batch, c_out, h_out, w_out]`
+    pub fn forward(&self, x: Tensor<4>, noise: Option<&mut WeightNoise>) -> Tensor<4> {
+        let w = perturb(self.conv.weight.val(), noise);
+        let options = burn::tensor::ops::ConvOptions::new(
+            self.conv.stride,
+            match self.conv.padding {
+                PaddingConfig2d::Explicit(t, l, _, _) => [t, l],
+                _ => [0, 0],
+            },
+            self.conv.dilation,
+            self.conv.groups,
+        );
+        self.bn
+            .forward(burn::tensor::module::conv2d(x, w, None, options))
+    }
+}
+
+/// One branch: convs with ReLU between them and none after the last.
+#[derive(Module, Debug)]
+pub struct Branch {
+    /// The convs in order.
+    pub layers: Vec<ConvBn>,
+}
+
+/// A residual block: `ReLU(sum of branches + shortcut)`.
+#[derive(Module, Debug)]
+pub struct ResidualBlock {
+    /// Parallel branches, summed.
+    pub branches: Vec<Branch>,
+    /// Projection shortcut when the shape changes; identity otherwise.
+    pub shortcut: Option<ConvBn>,
+}
+
+/// A ResNet-like network built from an [`Arch`]: stem, residual blocks, global pooling, linear head.
+#[derive(Module, Debug)]
+pub struct Network {
+    /// Stem conv + BN (ReLU after).
+    pub stem: ConvBn,
+    /// Residual blocks of all main blocks, in order.
+    pub blocks: Vec<ResidualBlock>,
+    /// Linear classifier (bias digital).
+    pub head: Linear,
+}
+
+impl Network {
+    /// Builds the network an architecture describes, with fresh weights on `device`.
+    pub fn from_arch(arch: &Arch, device: &Device) -> Self {
+        Self::from_plan(&arch.plan(), device)
+    }
+
+    /// Builds the network with weights drawn from `seed` (He-uniform for convs, uniform
+    /// `1/sqrt(fan_in)` for the head): the same seed gives the same weights on any thread.
+    pub fn from_arch_seeded(arch: &Arch, device: &Device, seed: u64) -> Self {
+        let net = Self::from_arch(arch, device);
+        let mut init = SeededInit {
+            rng: crate::rng::seeded(seed),
+        };
+        let mut net = net.map(&mut init);
+        net.head.bias = net.head.bias.map(|b| {
+            b.map(|t| {
+                let rg = t.is_require_grad();
+                let z = t.zeros_like();
+                if rg { z.require_grad() } else { z }
+            })
+        });
+        net
+    }
+
+    /// Builds the network of a layer plan.
+    pub fn from_plan(plan: &NetworkPlan, device: &Device) -> Self {
+        let blocks = plan
+            .blocks
+            .iter()
+            .map(|b| ResidualBlock {
+                branches: b
+                    .branches
+                    .iter()
+                    .map(|br| Branch {
+                        layers: br.iter().map(|l| ConvBn::new(l, device)).collect(),
+                    })
+                    .collect(),
+                shortcut: b.shortcut.as_ref().map(|l| ConvBn::new(l, device)),
+            })
+            .collect();
+        Network {
+            stem: ConvBn::new(&plan.stem, device),
+            blocks,
+            head: LinearConfig::new(plan.head.c_in, plan.head.c_out).init(device),
+        }
+    }
+
+    /// Digital forward pass: logits.
+    ///
+    /// # Shapes
+    /// - input `[batch, c, h, w]`, output `[batch, classes]`
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
+        self.forward_noisy(x, None)
+    }
+
+    /// Forward pass with optional hardware-aware weight noise on every analog layer.
+    pub fn forward_noisy(&self, x: Tensor<4>, mut noise: Option<&mut WeightNoise>) -> Tensor<2> {
+        let mut x = relu(self.stem.forward(x, noise.as_deref_mut()));
+        for block in &self.blocks {
+            let mut sum: Option<Tensor<4>> = None;
+            for br in &block.branches {
+                let mut y = x.clone();
+                let last = br.layers.len() - 1;
+                for (i, l) in br.layers.iter().enumerate() {
+                    y = l.forward(y, noise.as_deref_mut());
+                    if i < last {
+                        y = relu(y);
+                    }
+                }
+                sum = Some(match sum {
+                    Some(s) => s + y,
+                    None => y,
+                });
+            }
+            let short = match &block.shortcut {
+                Some(s) => s.forward(x, noise.as_deref_mut()),
+                None => x,
+            };
+            x = relu(sum.expect("a block has branches") + short);
+        }
+        let [n, c, _, _] = x.dims();
+        let pooled = x.mean_dim(3).mean_dim(2).reshape([n, c]);
+        let w = perturb(self.head.weight.val(), noise);
+        let b = self.head.bias.as_ref().map(|b| b.val());
+        let y = pooled.matmul(w);
+        match b {
+            Some(b) => y + b.unsqueeze(),
+            None => y,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nn::Reference;
+    use crate::space::{ConvType, Downsample, Genome, MainBlock};
+    use crate::task::Task;
+
+    fn shape_of(arch: &Arch, batch: usize) -> [usize; 2] {
+        let d = crate::device::default_device();
+        let net = Network::from_arch(arch, &d);
+        let [c, h, w] = arch.input;
+        net.forward(Tensor::zeros([batch, c, h, w], &d)).dims()
+    }
+
+    #[test]
+    fn forward_shapes_for_every_task_type_and_depth() {
+        for task in [
+            Task::Digits,
+            Task::Mnist,
+            Task::Kws,
+            Task::Cifar10,
+            Task::Vww,
+        ] {
+            for ct in ConvType::ALL {
+                let g = Genome {
+                    oc0: 4,
+                    ks0: 3,
+                    blocks: vec![MainBlock {
+                        r: 1,
+                        b: 2,
+                        ct,
+                        wf: 2,
+                    }],
+                    downsample: Downsample::LastTwo,
+                };
+                let a = Arch::for_task(g, task);
+                assert_eq!(shape_of(&a, 2), [2, task.classes()]);
+            }
+        }
+        for m in 1..=5 {
+            let g = Genome {
+                oc0: 4,
+                ks0: 5,
+                blocks: vec![
+                    MainBlock {
+                        r: 1,
+                        b: 1,
+                        ct: ConvType::B,
+                        wf: 1
+                    };
+                    m
+                ],
+                downsample: Downsample::AllButFirst,
+            };
+            assert_eq!(shape_of(&Arch::for_task(g, Task::Digits), 1), [1, 10]);
+        }
+    }
+
+    #[test]
+    fn module_parameters_match_plan() {
+        let a = Arch::for_task(Reference::Resnet8.genome(), Task::Cifar10);
+        let net = Network::from_arch(&a, &crate::device::default_device());
+        // burn counts BN running mean and variance too: 2 per BN channel.
+        let bn_channels: usize = a
+            .plan()
+            .layers()
+            .iter()
+            .filter(|l| l.kind == crate::nn::LayerKind::Conv)
+            .map(|l| l.c_out)
+            .sum();
+        assert_eq!(net.num_params(), a.params() + 2 * bn_channels);
+    }
+
+    #[test]
+    fn seeded_init_is_deterministic() {
+        let d = crate::device::default_device();
+        let a = Arch::for_task(Reference::Resnet8.genome(), Task::Digits);
+        let x = Tensor::<4>::ones([2, 1, 8, 8], &d);
+        let y1 = Network::from_arch_seeded(&a, &d, 5)
+            .forward(x.clone())
+            .into_data();
+        let y2 = Network::from_arch_seeded(&a, &d, 5)
+            .forward(x.clone())
+            .into_data();
+        let y3 = Network::from_arch_seeded(&a, &d, 6).forward(x).into_data();
+        assert_eq!(y1, y2);
+        assert_ne!(y1, y3);
+    }
+
+    #[test]
+    fn weight_noise_changes_outputs() {
+        let d = crate::device::default_device();
+        let a = Arch::for_task(Reference::Resnet8.genome(), Task::Digits);
+        let net = Network::from_arch(&a, &d);
+        let x = Tensor::<4>::ones([1, 1, 8, 8], &d);
+        let clean = net.forward(x.clone());
+        let mut noise = WeightNoise::new(0.1, crate::rng::seeded(1));
+        let noisy = net.forward_noisy(x, Some(&mut noise));
+        let diff: f32 = (clean - noisy).abs().sum().into_scalar();
+        assert!(diff > 0.0);
+    }
+}

@@ -1,0 +1,219 @@
+//! The genome: the paper's macro-architecture of a ResNet-like network (DESIGN.md 2.1).
+
+use serde::{Deserialize, Serialize};
+
+/// Most main blocks a genome can have (the paper's range of `m`).
+pub const MAX_BLOCKS: usize = 5;
+/// Length of the surrogate's gene feature vector (DESIGN.md 5).
+pub const GENE_FEATURES: usize = 3 + MAX_BLOCKS + 3 * MAX_BLOCKS;
+
+/// Convolution-block type of the branches of a main block (DESIGN.md 2.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum ConvType {
+    /// Basic: 3x3 -> 3x3.
+    A,
+    /// Bottleneck: 1x1 (to c/4) -> 3x3 -> 1x1 (to c).
+    B,
+    /// Single 3x3.
+    C,
+    /// Separable: depthwise 3x3 -> pointwise 1x1.
+    D,
+}
+
+impl ConvType {
+    /// All four types in order.
+    pub const ALL: [ConvType; 4] = [ConvType::A, ConvType::B, ConvType::C, ConvType::D];
+
+    /// The type's code in feature vectors: A = 1 .. D = 4.
+    pub fn code(self) -> u32 {
+        self as u32 + 1
+    }
+
+    /// Parses "A".."D".
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim() {
+            "A" | "a" => Some(ConvType::A),
+            "B" | "b" => Some(ConvType::B),
+            "C" | "c" => Some(ConvType::C),
+            "D" | "d" => Some(ConvType::D),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for ConvType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{self:?}")
+    }
+}
+
+/// Which main blocks downsample by stride 2 in their first residual block.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Downsample {
+    /// The last two main blocks (the paper's intent; with one main block, that block).
+    #[default]
+    LastTwo,
+    /// Every main block but the first (the classic ResNet convention).
+    AllButFirst,
+}
+
+impl Downsample {
+    /// Whether main block `i` (0-based) of `m` downsamples.
+    pub fn downsamples(self, i: usize, m: usize) -> bool {
+        match self {
+            Downsample::LastTwo => i + 2 >= m,
+            Downsample::AllButFirst => i > 0,
+        }
+    }
+}
+
+/// Genes of one main block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MainBlock {
+    /// Residual blocks in the main block.
+    pub r: u32,
+    /// Parallel branches in each residual block.
+    pub b: u32,
+    /// Convolution-block type of the branches.
+    pub ct: ConvType,
+    /// Widening factor: the block's width is `oc0 * wf`.
+    pub wf: u32,
+}
+
+/// A genome: stem, main blocks and the downsampling rule of its space.
+///
+/// `m` is `blocks.len()`; genes of blocks beyond `m` do not exist.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Genome {
+    /// Output channels of the stem convolution.
+    pub oc0: u32,
+    /// Stem kernel size.
+    pub ks0: u32,
+    /// The main blocks, in order.
+    pub blocks: Vec<MainBlock>,
+    /// Downsampling rule (from the search space).
+    #[serde(default)]
+    pub downsample: Downsample,
+}
+
+impl Genome {
+    /// Number of main blocks.
+    pub fn m(&self) -> usize {
+        self.blocks.len()
+    }
+
+    /// Canonical JSON: fixed key order, no whitespace.
+    pub fn canonical_json(&self) -> String {
+        serde_json::to_string(self).expect("a genome always serializes")
+    }
+
+    /// Stable short id: 12 hex digits of the FNV-1a 64-bit hash of the canonical JSON.
+    pub fn id(&self) -> String {
+        format!("{:012x}", fnv1a64(self.canonical_json().as_bytes()) >> 16)
+    }
+
+    /// The 23 gene features `oc0, ks0, m, r1..r5, (ct_i, wf_i, b_i) for i = 1..5`
+    /// with inactive genes 0 and ct as 1..4.
+    pub fn gene_features(&self) -> [f64; GENE_FEATURES] {
+        let mut f = [0.0; GENE_FEATURES];
+        f[0] = self.oc0 as f64;
+        f[1] = self.ks0 as f64;
+        f[2] = self.m() as f64;
+        for (i, b) in self.blocks.iter().enumerate().take(MAX_BLOCKS) {
+            f[3 + i] = b.r as f64;
+            let o = 3 + MAX_BLOCKS + 3 * i;
+            f[o] = b.ct.code() as f64;
+            f[o + 1] = b.wf as f64;
+            f[o + 2] = b.b as f64;
+        }
+        f
+    }
+
+    /// Short human-readable form, e.g. `oc0=16 ks0=3 | 2xA1w2 3xC2w4`.
+    pub fn summary(&self) -> String {
+        let blocks: Vec<String> = self
+            .blocks
+            .iter()
+            .map(|b| format!("r{}b{}{}w{}", b.r, b.b, b.ct, b.wf))
+            .collect();
+        format!("oc0={} ks0={} | {}", self.oc0, self.ks0, blocks.join(" "))
+    }
+}
+
+/// FNV-1a, 64 bit: a tiny stable hash for ids and cache keys.
+pub fn fnv1a64(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn g() -> Genome {
+        Genome {
+            oc0: 16,
+            ks0: 3,
+            blocks: vec![
+                MainBlock {
+                    r: 2,
+                    b: 1,
+                    ct: ConvType::A,
+                    wf: 1,
+                },
+                MainBlock {
+                    r: 1,
+                    b: 3,
+                    ct: ConvType::D,
+                    wf: 2,
+                },
+            ],
+            downsample: Downsample::LastTwo,
+        }
+    }
+
+    #[test]
+    fn json_round_trip_and_stable_id() {
+        let g = g();
+        let json = g.canonical_json();
+        assert_eq!(
+            json,
+            r#"{"oc0":16,"ks0":3,"blocks":[{"r":2,"b":1,"ct":"A","wf":1},{"r":1,"b":3,"ct":"D","wf":2}],"downsample":"last_two"}"#
+        );
+        let back: Genome = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, g);
+        assert_eq!(back.id(), g.id());
+        // Pinned: ids name files and caches, so they must never change.
+        assert_eq!(g.id(), format!("{:012x}", fnv1a64(json.as_bytes()) >> 16));
+        assert_eq!(g.id().len(), 12);
+        let mut other = g.clone();
+        other.oc0 = 24;
+        assert_ne!(other.id(), g.id());
+    }
+
+    #[test]
+    fn features_have_inactive_zeros() {
+        let f = g().gene_features();
+        assert_eq!(f.len(), 23);
+        assert_eq!(&f[..5], &[16.0, 3.0, 2.0, 2.0, 1.0]);
+        assert_eq!(&f[5..8], &[0.0, 0.0, 0.0]);
+        assert_eq!(&f[8..14], &[1.0, 1.0, 1.0, 4.0, 2.0, 3.0]);
+        assert!(f[14..].iter().all(|&x| x == 0.0));
+    }
+
+    #[test]
+    fn downsample_rules() {
+        assert!(Downsample::LastTwo.downsamples(0, 1));
+        assert!(!Downsample::LastTwo.downsamples(0, 3));
+        assert!(Downsample::LastTwo.downsamples(1, 3));
+        assert!(!Downsample::AllButFirst.downsamples(0, 3));
+        assert!(Downsample::AllButFirst.downsamples(2, 3));
+    }
+}

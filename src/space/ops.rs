@@ -1,0 +1,307 @@
+//! Sampling, mutation, crossover and repair: every operator returns a genome valid in its space.
+
+use super::{ConvType, Genome, MainBlock, SearchSpace};
+use rand::{Rng, RngExt};
+
+/// Mutation families of the paper's Algorithm 1 (DESIGN.md 6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MutationFamily {
+    /// Widening factor of one block, branches of one block, or stem width.
+    Width,
+    /// Residual blocks of one block, number of main blocks, or convolution type of one block.
+    Depth,
+    /// Stem kernel size.
+    Other,
+}
+
+impl MutationFamily {
+    /// All three families.
+    pub const ALL: [MutationFamily; 3] = [Self::Width, Self::Depth, Self::Other];
+}
+
+fn pick<T: Copy, R: Rng + ?Sized>(v: &[T], rng: &mut R) -> T {
+    v[rng.random_range(0..v.len())]
+}
+
+/// A different value of `v` than `cur` when there is one, else `cur`.
+fn pick_other<T: Copy + PartialEq, R: Rng + ?Sized>(v: &[T], cur: T, rng: &mut R) -> T {
+    let others: Vec<T> = v.iter().copied().filter(|x| *x != cur).collect();
+    if others.is_empty() {
+        cur
+    } else {
+        pick(&others, rng)
+    }
+}
+
+/// The allowed value nearest to `x` (ties to the smaller).
+fn nearest(v: &[u32], x: u32) -> u32 {
+    *v.iter()
+        .min_by_key(|&&a| (a.abs_diff(x), a))
+        .expect("validated space has values")
+}
+
+impl SearchSpace {
+    fn random_block<R: Rng + ?Sized>(&self, rng: &mut R) -> MainBlock {
+        MainBlock {
+            r: pick(&self.r, rng),
+            b: pick(&self.b, rng),
+            ct: pick(&self.ct, rng),
+            wf: pick(&self.wf, rng),
+        }
+    }
+
+    /// A genome drawn uniformly gene by gene.
+    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> Genome {
+        let m = pick(&self.m, rng) as usize;
+        Genome {
+            oc0: pick(&self.oc0, rng),
+            ks0: pick(&self.ks0, rng),
+            blocks: (0..m).map(|_| self.random_block(rng)).collect(),
+            downsample: self.downsample,
+        }
+    }
+
+    /// `n` genomes by Latin hypercube: each gene's range is cut into `n` equal strata and every
+    /// stratum is used once, so every value of every range appears when `n` >= its size.
+    pub fn sample_lhs<R: Rng + ?Sized>(&self, n: usize, rng: &mut R) -> Vec<Genome> {
+        let max_m = self.max_m();
+        // One column per gene slot: oc0, ks0, m, then (r, b, ct, wf) per block slot.
+        let cols = 3 + 4 * max_m;
+        let mut unit = vec![vec![0.0f64; cols]; n];
+        for c in 0..cols {
+            let mut perm: Vec<usize> = (0..n).collect();
+            for i in (1..n).rev() {
+                perm.swap(i, rng.random_range(0..=i));
+            }
+            for (row, p) in unit.iter_mut().zip(perm) {
+                row[c] = (p as f64 + rng.random::<f64>()) / n as f64;
+            }
+        }
+        fn at<T: Copy>(v: &[T], u: f64) -> T {
+            v[((u * v.len() as f64) as usize).min(v.len() - 1)]
+        }
+        unit.into_iter()
+            .map(|u| {
+                let m = at(&self.m, u[2]) as usize;
+                Genome {
+                    oc0: at(&self.oc0, u[0]),
+                    ks0: at(&self.ks0, u[1]),
+                    blocks: (0..m)
+                        .map(|i| MainBlock {
+                            r: at(&self.r, u[3 + 4 * i]),
+                            b: at(&self.b, u[4 + 4 * i]),
+                            ct: at(&self.ct, u[5 + 4 * i]),
+                            wf: at(&self.wf, u[6 + 4 * i]),
+                        })
+                        .collect(),
+                    downsample: self.downsample,
+                }
+            })
+            .collect()
+    }
+
+    /// Mutates one gene of the given family; the result is valid in this space.
+    pub fn mutate_family<R: Rng + ?Sized>(
+        &self,
+        g: &Genome,
+        family: MutationFamily,
+        rng: &mut R,
+    ) -> Genome {
+        let mut out = self.repair(g);
+        let i = rng.random_range(0..out.m());
+        match family {
+            MutationFamily::Width => match rng.random_range(0..3) {
+                0 => out.blocks[i].wf = pick_other(&self.wf, out.blocks[i].wf, rng),
+                1 => out.blocks[i].b = pick_other(&self.b, out.blocks[i].b, rng),
+                _ => out.oc0 = pick_other(&self.oc0, out.oc0, rng),
+            },
+            MutationFamily::Depth => match rng.random_range(0..3) {
+                0 => out.blocks[i].r = pick_other(&self.r, out.blocks[i].r, rng),
+                1 => {
+                    let m = pick_other(&self.m, out.m() as u32, rng) as usize;
+                    if m < out.m() {
+                        out.blocks.truncate(m);
+                    }
+                    while out.blocks.len() < m {
+                        let b = self.random_block(rng);
+                        out.blocks.push(b);
+                    }
+                }
+                _ => out.blocks[i].ct = pick_other(&self.ct, out.blocks[i].ct, rng),
+            },
+            MutationFamily::Other => out.ks0 = pick_other(&self.ks0, out.ks0, rng),
+        }
+        out
+    }
+
+    /// Mutates one gene of a family drawn uniformly.
+    pub fn mutate<R: Rng + ?Sized>(&self, g: &Genome, rng: &mut R) -> Genome {
+        let family = pick(&MutationFamily::ALL, rng);
+        self.mutate_family(g, family, rng)
+    }
+
+    /// Uniform crossover: stem genes, `m` and each main block come from either parent.
+    pub fn crossover<R: Rng + ?Sized>(&self, a: &Genome, b: &Genome, rng: &mut R) -> Genome {
+        let (a, b) = (self.repair(a), self.repair(b));
+        let m = if rng.random_bool(0.5) { a.m() } else { b.m() };
+        let blocks = (0..m)
+            .map(|i| {
+                let from_a = rng.random_bool(0.5);
+                match (a.blocks.get(i), b.blocks.get(i)) {
+                    (Some(x), Some(y)) => {
+                        if from_a {
+                            *x
+                        } else {
+                            *y
+                        }
+                    }
+                    (Some(x), None) | (None, Some(x)) => *x,
+                    (None, None) => self.random_block(rng),
+                }
+            })
+            .collect();
+        Genome {
+            oc0: if rng.random_bool(0.5) { a.oc0 } else { b.oc0 },
+            ks0: if rng.random_bool(0.5) { a.ks0 } else { b.ks0 },
+            blocks,
+            downsample: self.downsample,
+        }
+    }
+
+    /// The nearest genome of this space: each gene moved to its nearest allowed value, blocks
+    /// dropped or repeated to reach an allowed `m`.
+    pub fn repair(&self, g: &Genome) -> Genome {
+        let m = nearest(&self.m, g.m() as u32) as usize;
+        let mut blocks: Vec<MainBlock> = g.blocks.iter().take(m).copied().collect();
+        while blocks.len() < m {
+            let last = blocks.last().copied().unwrap_or(MainBlock {
+                r: self.r[0],
+                b: self.b[0],
+                ct: self.ct[0],
+                wf: self.wf[0],
+            });
+            blocks.push(last);
+        }
+        for b in &mut blocks {
+            b.r = nearest(&self.r, b.r);
+            b.b = nearest(&self.b, b.b);
+            b.wf = nearest(&self.wf, b.wf);
+            if !self.ct.contains(&b.ct) {
+                b.ct = *self
+                    .ct
+                    .iter()
+                    .min_by_key(|t| (t.code()).abs_diff(b.ct.code()))
+                    .unwrap_or(&ConvType::A);
+            }
+        }
+        Genome {
+            oc0: nearest(&self.oc0, g.oc0),
+            ks0: nearest(&self.ks0, g.ks0),
+            blocks,
+            downsample: self.downsample,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::seeded;
+
+    fn space(text: &str) -> SearchSpace {
+        SearchSpace::parse("t.toml", "t", text).unwrap()
+    }
+
+    fn default_space() -> SearchSpace {
+        SearchSpace::load(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/search_spaces/resnet_tinyml.toml"
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn operators_return_valid_genomes() {
+        for s in [default_space(), space(super::super::tests::TINY)] {
+            let mut rng = seeded(7);
+            let pop: Vec<Genome> = (0..50).map(|_| s.sample(&mut rng)).collect();
+            for g in &pop {
+                assert!(s.contains(g));
+                for fam in MutationFamily::ALL {
+                    let c = s.mutate_family(g, fam, &mut rng);
+                    assert!(s.contains(&c), "{fam:?}: {:?}", s.violation(&c));
+                }
+            }
+            for w in pop.windows(2) {
+                let c = s.crossover(&w[0], &w[1], &mut rng);
+                assert!(s.contains(&c), "{:?}", s.violation(&c));
+            }
+        }
+    }
+
+    #[test]
+    fn mutation_changes_something_when_possible() {
+        let s = default_space();
+        let mut rng = seeded(3);
+        let g = s.sample(&mut rng);
+        let changed = (0..20).filter(|_| s.mutate(&g, &mut rng) != g).count();
+        assert!(changed >= 18, "{changed}");
+    }
+
+    #[test]
+    fn lhs_covers_every_range() {
+        let s = default_space();
+        let mut rng = seeded(11);
+        let pop = s.sample_lhs(40, &mut rng);
+        assert_eq!(pop.len(), 40);
+        assert!(pop.iter().all(|g| s.contains(g)));
+        let covers = |vals: &[u32], got: Vec<u32>| vals.iter().all(|v| got.contains(v));
+        assert!(covers(&s.oc0, pop.iter().map(|g| g.oc0).collect()));
+        assert!(covers(&s.ks0, pop.iter().map(|g| g.ks0).collect()));
+        assert!(covers(&s.m, pop.iter().map(|g| g.m() as u32).collect()));
+        assert!(covers(&s.r, pop.iter().map(|g| g.blocks[0].r).collect()));
+        assert!(covers(&s.b, pop.iter().map(|g| g.blocks[0].b).collect()));
+        assert!(covers(&s.wf, pop.iter().map(|g| g.blocks[0].wf).collect()));
+        let cts: Vec<ConvType> = pop.iter().map(|g| g.blocks[0].ct).collect();
+        assert!(s.ct.iter().all(|c| cts.contains(c)));
+    }
+
+    #[test]
+    fn repair_moves_to_nearest_values() {
+        let s = space(super::super::tests::TINY);
+        let g = Genome {
+            oc0: 13,
+            ks0: 7,
+            blocks: vec![
+                MainBlock {
+                    r: 9,
+                    b: 0,
+                    ct: ConvType::A,
+                    wf: 3
+                };
+                4
+            ],
+            downsample: crate::space::Downsample::AllButFirst,
+        };
+        let r = s.repair(&g);
+        assert!(s.contains(&r));
+        assert_eq!((r.oc0, r.ks0, r.m()), (16, 3, 2));
+        assert_eq!(
+            r.blocks[0],
+            MainBlock {
+                r: 2,
+                b: 1,
+                ct: ConvType::A,
+                wf: 2
+            }
+        );
+    }
+
+    #[test]
+    fn sampling_is_deterministic() {
+        let s = default_space();
+        let a = s.sample_lhs(10, &mut seeded(5));
+        let b = s.sample_lhs(10, &mut seeded(5));
+        assert_eq!(a, b);
+    }
+}

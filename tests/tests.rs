@@ -1,0 +1,4 @@
+//! End-to-end tests of the `analognas` binary (one integration binary, burn linked once).
+
+mod cli_foundation;
+mod util;
