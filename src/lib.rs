@@ -8,10 +8,12 @@
 //! - [`nn`]: architectures, layer plans and the burn [`nn::Network`] built from a genome.
 //! - [`hw`]: hardware profiles and the tile footprint.
 //! - [`task`]: the tasks and their input shapes.
+//! - [`data`]: the tasks' data sets: loaders, splits, normalisation, MFCC features.
 //! - [`cli`]: the command-line interface.
 #![warn(missing_docs)]
 
 pub mod cli;
+pub mod data;
 pub mod device;
 pub mod error;
 pub mod hw;
