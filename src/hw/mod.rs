@@ -1,7 +1,20 @@
-//! The analog chip: hardware profiles and tile mapping.
+//! The analog chip: hardware profiles, tile mapping, the PCM device model, the tile periphery
+//! and batched analog inference of whole networks.
 
+mod analog;
+mod exec;
+pub mod normal;
+mod pcm;
+mod periphery;
 mod profile;
+mod stats;
 mod tiles;
+mod weights;
 
+pub use analog::*;
+pub use pcm::*;
+pub use periphery::*;
 pub use profile::*;
+pub use stats::*;
 pub use tiles::*;
+pub use weights::*;

@@ -1,0 +1,702 @@
+//! Analog inference: each layer's matrix split over tiles and programmed onto PCM devices
+//! ([`AnalogMatrix`]), read at an inference time with drift, read noise and drift compensation
+//! ([`ReadMatrix`]), and whole networks run batched through the tiles' periphery
+//! ([`AnalogNetwork`] -> [`AnalogReadout`]).
+//!
+//! ```no_run
+//! use analognas::hw::{AnalogNetwork, HwProfile, NetworkWeights, digital_forward};
+//! use analognas::nn::{Arch, Network, Reference};
+//! use analognas::task::Task;
+//!
+//! let arch = Arch::for_task(Reference::Resnet8.genome(), Task::Cifar10);
+//! let net = Network::from_arch_seeded(&arch, &analognas::device::default_device(), 1);
+//! let weights = NetworkWeights::from_network(&net, &arch);
+//! let profile = HwProfile::load("hw_profiles/pcm_aihwkit.toml").unwrap();
+//! let chip = AnalogNetwork::program(&weights, &profile, 7);
+//! let x = vec![0.5f32; 2 * 3 * 32 * 32];
+//! let one_day = chip.read(86_400.0, 8);
+//! let logits = one_day.forward(&x, 2, 9); // [2, 10]
+//! let reference = digital_forward(&weights, &x, 2);
+//! # let _ = (logits, reference);
+//! ```
+
+use super::exec::{DigitalEngine, Graph, MatrixEngine};
+use super::pcm::{PcmModel, ProgrammedWeights};
+use super::periphery::{Periphery, Workspace, matmul_wt};
+use super::weights::NetworkWeights;
+use super::{HwProfile, balanced_split};
+use crate::rng::{SeededRng, derive_seed, seeded};
+use rayon::prelude::*;
+
+/// Where one tile sits in its layer's matrix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TileSlot {
+    /// First row (input) of the tile.
+    pub row0: usize,
+    /// Rows of the tile.
+    pub rows: usize,
+    /// First column (output) of the tile.
+    pub col0: usize,
+    /// Columns of the tile.
+    pub cols: usize,
+}
+
+/// The balanced split of a `rows x cols` matrix over tiles of the profile's size, row splits
+/// outer: `ceil(rows / R) * ceil(cols / C)` slots.
+pub fn tile_slots(rows: usize, cols: usize, profile: &HwProfile) -> Vec<TileSlot> {
+    let starts = |sizes: Vec<usize>| {
+        sizes
+            .into_iter()
+            .scan(0, |s, n| {
+                *s += n;
+                Some((*s - n, n))
+            })
+            .collect::<Vec<_>>()
+    };
+    let rs = starts(balanced_split(rows, profile.tile.rows));
+    let cs = starts(balanced_split(cols, profile.tile.cols));
+    rs.iter()
+        .flat_map(|&(row0, rows)| {
+            cs.iter().map(move |&(col0, cols)| TileSlot {
+                row0,
+                rows,
+                col0,
+                cols,
+            })
+        })
+        .collect()
+}
+
+fn sub_matrix(w: &[f32], cols: usize, s: &TileSlot) -> Vec<f32> {
+    (s.row0..s.row0 + s.rows)
+        .flat_map(|r| &w[r * cols + s.col0..r * cols + s.col0 + s.cols])
+        .copied()
+        .collect()
+}
+
+#[derive(Clone, Debug)]
+struct ProgrammedTile {
+    slot: TileSlot,
+    /// max |W| of the tile's target weights: the digital factor that undoes the normalisation.
+    scale: f32,
+    prog: ProgrammedWeights,
+    /// Drift-compensation readout right after programming.
+    baseline: f64,
+}
+
+/// A weight matrix (`rows` inputs x `cols` outputs) split over tiles, each tile scaled to
+/// max |W| = 1 and programmed onto PCM pairs (programming noise and drift exponents drawn once).
+#[derive(Clone, Debug)]
+pub struct AnalogMatrix {
+    rows: usize,
+    cols: usize,
+    tiles: Vec<ProgrammedTile>,
+    pcm: PcmModel,
+    periphery: Periphery,
+    gdc: bool,
+}
+
+impl AnalogMatrix {
+    /// Programs `w` (`rows x cols` row-major) on the profile's tiles, drawing from `rng`; with
+    /// drift compensation on, also takes each tile's readout after programming.
+    ///
+    /// # Panics
+    /// Panics when `w.len() != rows * cols`.
+    pub fn program(
+        w: &[f32],
+        rows: usize,
+        cols: usize,
+        profile: &HwProfile,
+        rng: &mut SeededRng,
+    ) -> Self {
+        assert_eq!(w.len(), rows * cols, "matrix must be rows x cols");
+        let pcm = PcmModel::new(&profile.pcm);
+        let periphery = Periphery::new(profile);
+        let gdc = profile.drift_compensation.enabled;
+        let mut ws = Workspace::default();
+        let tiles = tile_slots(rows, cols, profile)
+            .into_iter()
+            .map(|slot| {
+                let mut t = sub_matrix(w, cols, &slot);
+                let amax = t.iter().fold(0f32, |a, v| a.max(v.abs()));
+                let scale = if amax > 0.0 { amax } else { 1.0 };
+                t.iter_mut().for_each(|v| *v /= scale);
+                let prog = pcm.program(&t, rng);
+                let baseline = if gdc {
+                    periphery.readout(&prog.weights, slot.rows, slot.cols, &mut ws, rng)
+                } else {
+                    1.0
+                };
+                ProgrammedTile {
+                    slot,
+                    scale,
+                    prog,
+                    baseline,
+                }
+            })
+            .collect();
+        AnalogMatrix {
+            rows,
+            cols,
+            tiles,
+            pcm,
+            periphery,
+            gdc,
+        }
+    }
+
+    /// Rows (inputs) of the matrix.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Columns (outputs) of the matrix.
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+
+    /// Where each tile sits, row splits outer.
+    pub fn slots(&self) -> Vec<TileSlot> {
+        self.tiles.iter().map(|t| t.slot).collect()
+    }
+
+    /// The weights as programmed (programming noise, no drift, no read noise), `rows x cols`, in
+    /// the units of the target matrix.
+    pub fn programmed_weights(&self) -> Vec<f32> {
+        let mut out = vec![0f32; self.rows * self.cols];
+        for t in &self.tiles {
+            place(&mut out, self.cols, &t.slot, &t.prog.weights, t.scale);
+        }
+        out
+    }
+
+    /// Reads the matrix `t_inf` seconds after programming: drift and fresh read noise per device
+    /// (drawn from `rng`), then, with drift compensation on, each tile's factor
+    /// `alpha = readout(programmed) / readout(t)` from the periphery's identity-matrix readout.
+    pub fn read(&self, t_inf: f64, rng: &mut SeededRng) -> ReadMatrix {
+        let mut ws = Workspace::default();
+        let tiles = self
+            .tiles
+            .iter()
+            .map(|t| {
+                let w = self.pcm.read(&t.prog, t_inf, rng);
+                let alpha = if self.gdc {
+                    let r = self
+                        .periphery
+                        .readout(&w, t.slot.rows, t.slot.cols, &mut ws, rng);
+                    (t.baseline / r) as f32
+                } else {
+                    1.0
+                };
+                ReadTile {
+                    slot: t.slot,
+                    w,
+                    scale: t.scale,
+                    alpha,
+                }
+            })
+            .collect();
+        ReadMatrix {
+            rows: self.rows,
+            cols: self.cols,
+            tiles,
+            periphery: self.periphery.clone(),
+        }
+    }
+}
+
+fn place(out: &mut [f32], cols: usize, s: &TileSlot, w: &[f32], scale: f32) {
+    for r in 0..s.rows {
+        let dst = &mut out[(s.row0 + r) * cols + s.col0..][..s.cols];
+        for (d, &v) in dst.iter_mut().zip(&w[r * s.cols..(r + 1) * s.cols]) {
+            *d = v * scale;
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+struct ReadTile {
+    slot: TileSlot,
+    /// The tile's weights as read (tile units: max |W| was 1 at programming).
+    w: Vec<f32>,
+    scale: f32,
+    alpha: f32,
+}
+
+/// An [`AnalogMatrix`] read at one inference time: what its tiles hold then, and each tile's
+/// drift-compensation factor.
+#[derive(Clone, Debug)]
+pub struct ReadMatrix {
+    rows: usize,
+    cols: usize,
+    tiles: Vec<ReadTile>,
+    periphery: Periphery,
+}
+
+impl ReadMatrix {
+    /// The weights read, `rows x cols` in the units of the target matrix, without drift
+    /// compensation.
+    pub fn weights(&self) -> Vec<f32> {
+        let mut out = vec![0f32; self.rows * self.cols];
+        for t in &self.tiles {
+            place(&mut out, self.cols, &t.slot, &t.w, t.scale);
+        }
+        out
+    }
+
+    /// The drift-compensation factor of each tile (1 when compensation is off), row splits outer.
+    pub fn alphas(&self) -> Vec<f32> {
+        self.tiles.iter().map(|t| t.alpha).collect()
+    }
+
+    /// The analog product of `m` input vectors `x` (`rows x m`, one vector per column) through
+    /// the tiles and their periphery: `out[c * out_stride + j]` receives output `c` of vector
+    /// `j`. Row splits are summed digitally.
+    ///
+    /// # Panics
+    /// Panics when `x` is not `rows x m` or `out` is too small.
+    #[allow(clippy::too_many_arguments)]
+    pub fn forward_into(
+        &self,
+        x: &[f32],
+        m: usize,
+        out: &mut [f32],
+        out_stride: usize,
+        ws: &mut Workspace,
+        rng: &mut SeededRng,
+    ) {
+        assert_eq!(x.len(), self.rows * m, "input must be rows x m");
+        let mut i = 0;
+        while i < self.tiles.len() {
+            let s = self.tiles[i].slot;
+            let xs = &x[s.row0 * m..(s.row0 + s.rows) * m];
+            self.periphery.prepare_inputs(xs, s.rows, m, ws);
+            while i < self.tiles.len() && self.tiles[i].slot.row0 == s.row0 {
+                let t = &self.tiles[i];
+                self.periphery.tile_output(
+                    &t.w,
+                    s.rows,
+                    t.slot.cols,
+                    xs,
+                    m,
+                    ws,
+                    rng,
+                    t.scale * t.alpha,
+                    &mut out[t.slot.col0 * out_stride..],
+                    out_stride,
+                    s.row0 > 0,
+                );
+                i += 1;
+            }
+        }
+    }
+
+    /// [`ReadMatrix::forward_into`] into a new `cols x m` buffer.
+    pub fn forward(&self, x: &[f32], m: usize, rng: &mut SeededRng) -> Vec<f32> {
+        let mut out = vec![0f32; self.cols * m];
+        self.forward_into(x, m, &mut out, m, &mut Workspace::default(), rng);
+        out
+    }
+}
+
+#[derive(Clone, Debug)]
+enum ProgrammedLayer {
+    Analog(AnalogMatrix),
+    /// A layer the periphery computes digitally (depthwise with `tile.digital_depthwise`).
+    Digital(usize, usize, Vec<f32>),
+}
+
+/// A network programmed onto a chip: every analog layer's tiles with their programming noise
+/// and drift exponents, plus the digital parts (batch norm, biases).
+pub struct AnalogNetwork {
+    graph: Graph,
+    layers: Vec<ProgrammedLayer>,
+    names: Vec<String>,
+    profile: HwProfile,
+}
+
+impl AnalogNetwork {
+    /// Programs every analog layer of `weights` on `profile`'s tiles. Layer `l` draws from the
+    /// stream `derive_seed(seed, l)`, so the result does not depend on the number of threads.
+    pub fn program(weights: &NetworkWeights, profile: &HwProfile, seed: u64) -> Self {
+        let shapes = weights.layer_shapes();
+        let names = shapes.iter().map(|s| s.name.clone()).collect();
+        let jobs: Vec<(usize, bool, usize, Vec<f32>)> = shapes
+            .iter()
+            .zip(weights.matrices())
+            .enumerate()
+            .map(|(l, (s, m))| {
+                let digital = s.is_depthwise() && profile.tile.digital_depthwise;
+                (l, digital, s.c_out, m)
+            })
+            .collect();
+        let layers = jobs
+            .into_par_iter()
+            .map(|(l, digital, cols, m)| {
+                let rows = m.len() / cols;
+                if digital {
+                    ProgrammedLayer::Digital(rows, cols, m)
+                } else {
+                    let mut rng = seeded(derive_seed(seed, l as u64));
+                    ProgrammedLayer::Analog(AnalogMatrix::program(
+                        &m, rows, cols, profile, &mut rng,
+                    ))
+                }
+            })
+            .collect();
+        AnalogNetwork {
+            graph: Graph::new(weights),
+            layers,
+            names,
+            profile: profile.clone(),
+        }
+    }
+
+    /// The profile the network is programmed on.
+    pub fn profile(&self) -> &HwProfile {
+        &self.profile
+    }
+
+    /// Tiles occupied (the footprint of [`crate::hw::footprint`]).
+    pub fn tiles(&self) -> usize {
+        self.layers
+            .iter()
+            .map(|l| match l {
+                ProgrammedLayer::Analog(a) => a.tiles.len(),
+                ProgrammedLayer::Digital(..) => 0,
+            })
+            .sum()
+    }
+
+    /// Layer names in forward order (the order of [`AnalogReadout::alphas`]).
+    pub fn layer_names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// Reads the chip `t_inf` seconds after programming (t_inf = 0 is the first read, t0 = 20 s
+    /// after programming): drift, fresh read noise and drift compensation for every tile. Layer
+    /// `l` draws from `derive_seed(seed, l)`.
+    pub fn read(&self, t_inf: f64, seed: u64) -> AnalogReadout<'_> {
+        let layers = self
+            .layers
+            .par_iter()
+            .enumerate()
+            .map(|(l, layer)| match layer {
+                ProgrammedLayer::Analog(a) => {
+                    Some(a.read(t_inf, &mut seeded(derive_seed(seed, l as u64))))
+                }
+                ProgrammedLayer::Digital(..) => None,
+            })
+            .collect();
+        AnalogReadout {
+            net: self,
+            layers,
+            t_inf,
+        }
+    }
+}
+
+/// The chip read at one inference time: ready to run batches.
+pub struct AnalogReadout<'a> {
+    net: &'a AnalogNetwork,
+    layers: Vec<Option<ReadMatrix>>,
+    t_inf: f64,
+}
+
+impl AnalogReadout<'_> {
+    /// Seconds after programming of this read.
+    pub fn t_inf(&self) -> f64 {
+        self.t_inf
+    }
+
+    /// Drift-compensation factors per layer (forward order) and tile (empty for digital layers).
+    pub fn alphas(&self) -> Vec<Vec<f32>> {
+        self.layers
+            .iter()
+            .map(|l| l.as_ref().map(ReadMatrix::alphas).unwrap_or_default())
+            .collect()
+    }
+
+    /// Analog inference of `batch` inputs `x` (`[batch, c, h, w]` row-major): logits
+    /// `[batch, classes]`. The output noise of each chunk of images comes from
+    /// `derive_seed(seed, chunk)`; use a different `seed` for every batch.
+    ///
+    /// # Panics
+    /// Panics when `x` does not hold `batch` inputs of the network's input shape.
+    pub fn forward(&self, x: &[f32], batch: usize, seed: u64) -> Vec<f32> {
+        self.net.graph.run(self, x, batch, seed)
+    }
+}
+
+impl MatrixEngine for AnalogReadout<'_> {
+    fn apply(
+        &self,
+        layer: usize,
+        x: &[f32],
+        m: usize,
+        out: &mut [f32],
+        out_stride: usize,
+        ws: &mut Workspace,
+        rng: &mut SeededRng,
+    ) {
+        match (&self.layers[layer], &self.net.layers[layer]) {
+            (Some(read), _) => read.forward_into(x, m, out, out_stride, ws, rng),
+            (None, ProgrammedLayer::Digital(rows, cols, w)) => {
+                matmul_wt(w, *rows, *cols, x, m, out, out_stride)
+            }
+            (None, ProgrammedLayer::Analog(_)) => unreachable!("analog layers are read"),
+        }
+    }
+}
+
+/// Digital inference of `batch` inputs `x` (`[batch, c, h, w]` row-major) with the same
+/// executor (exact products, no periphery): logits `[batch, classes]`.
+///
+/// # Panics
+/// Panics when `x` does not hold `batch` inputs of the network's input shape.
+pub fn digital_forward(weights: &NetworkWeights, x: &[f32], batch: usize) -> Vec<f32> {
+    let layers = weights
+        .layer_shapes()
+        .iter()
+        .zip(weights.matrices())
+        .map(|(s, m)| (m.len() / s.c_out, s.c_out, m))
+        .collect();
+    Graph::new(weights).run(&DigitalEngine { layers }, x, batch, 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nn::{Arch, Network, Reference};
+    use crate::space::{ConvType, Downsample, Genome, MainBlock};
+    use crate::task::Task;
+    use burn::module::{Param, RunningState};
+    use burn::tensor::{Tensor, TensorData};
+
+    fn random(n: usize, seed: u64) -> Vec<f32> {
+        let mut rng = seeded(seed);
+        (0..n).map(|_| crate::rng::normal(&mut rng)).collect()
+    }
+
+    #[test]
+    fn tile_slots_use_balanced_splits() {
+        let p = HwProfile::default();
+        let s = tile_slots(576, 1100, &p);
+        assert_eq!(s.len(), 2 * 3);
+        assert_eq!(
+            (s[0].row0, s[0].rows, s[0].col0, s[0].cols),
+            (0, 288, 0, 367)
+        );
+        assert_eq!(
+            (s[5].row0, s[5].rows, s[5].col0, s[5].cols),
+            (288, 288, 734, 366)
+        );
+        let w = random(576 * 1100, 1);
+        let m = AnalogMatrix::program(&w, 576, 1100, &HwProfile::ideal(), &mut seeded(2));
+        assert_eq!(m.slots(), tile_slots(576, 1100, &HwProfile::ideal()));
+    }
+
+    #[test]
+    fn ideal_matrix_reads_back_exactly_and_multiplies_exactly() {
+        let (rows, cols, m) = (70, 45, 13);
+        let mut p = HwProfile::ideal();
+        p.tile.rows = 32;
+        p.tile.cols = 16;
+        let w = random(rows * cols, 3);
+        let a = AnalogMatrix::program(&w, rows, cols, &p, &mut seeded(4));
+        assert_eq!(a.slots().len(), 3 * 3);
+        let r = a.read(31_536_000.0, &mut seeded(5));
+        for (x, y) in r.weights().iter().zip(&w) {
+            assert!((x - y).abs() < 1e-5);
+        }
+        let x = random(rows * m, 6);
+        let out = r.forward(&x, m, &mut seeded(7));
+        for c in 0..cols {
+            for j in 0..m {
+                let e: f32 = (0..rows).map(|k| w[k * cols + c] * x[k * m + j]).sum();
+                assert!(
+                    (out[c * m + j] - e).abs() < 1e-4,
+                    "{} vs {e}",
+                    out[c * m + j]
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn drift_compensation_restores_the_mean_output_scale() {
+        let (rows, cols, m) = (256, 64, 256);
+        let w = random(rows * cols, 8);
+        let x: Vec<f32> = random(rows * m, 9).iter().map(|v| v.abs()).collect();
+        let mut profile = HwProfile::default();
+        let mean_abs = |v: &[f32]| v.iter().map(|x| x.abs() as f64).sum::<f64>() / v.len() as f64;
+        let programmed = {
+            let a = AnalogMatrix::program(&w, rows, cols, &profile, &mut seeded(10));
+            mean_abs(&a.read(0.0, &mut seeded(11)).forward(&x, m, &mut seeded(12)))
+        };
+        let year = 31_536_000.0;
+        let a = AnalogMatrix::program(&w, rows, cols, &profile, &mut seeded(10));
+        let compensated = a.read(year, &mut seeded(11));
+        let alpha = compensated.alphas()[0];
+        assert!(alpha > 1.5 && alpha < 2.5, "alpha {alpha}");
+        let with = mean_abs(&compensated.forward(&x, m, &mut seeded(12)));
+        profile.drift_compensation.enabled = false;
+        let a = AnalogMatrix::program(&w, rows, cols, &profile, &mut seeded(10));
+        let without = mean_abs(
+            &a.read(year, &mut seeded(11))
+                .forward(&x, m, &mut seeded(12)),
+        );
+        assert!(
+            (with / programmed - 1.0).abs() < 0.1,
+            "compensated {with} vs programmed {programmed}"
+        );
+        assert!(
+            without / programmed < 0.7,
+            "uncompensated {without} vs programmed {programmed}"
+        );
+    }
+
+    #[test]
+    fn drift_compensation_factor_near_design_values() {
+        // DESIGN.md 3.2: alpha is about 1.53 at 1 day and 1.81 at 30 days with a noiseless
+        // read-out; the noisy read-out pulls it a little toward 1.
+        let (rows, cols) = (512, 512);
+        let w = random(rows * cols, 20);
+        let mut p = HwProfile::default();
+        p.periphery.out_noise = 0.0;
+        p.periphery.out_res = 0.0;
+        p.periphery.inp_res = 0.0;
+        let a = AnalogMatrix::program(&w, rows, cols, &p, &mut seeded(21));
+        let day = a.read(86_400.0, &mut seeded(22)).alphas()[0];
+        let month = a.read(2_592_000.0, &mut seeded(23)).alphas()[0];
+        assert!((day - 1.53).abs() < 0.06, "1 day: {day}");
+        assert!((month - 1.81).abs() < 0.08, "30 days: {month}");
+    }
+
+    fn mixed_genome() -> Genome {
+        let mb = |r, b, ct, wf| MainBlock { r, b, ct, wf };
+        Genome {
+            oc0: 4,
+            ks0: 5,
+            blocks: vec![
+                mb(1, 2, ConvType::A, 1),
+                mb(1, 1, ConvType::B, 2),
+                mb(2, 2, ConvType::C, 2),
+                mb(1, 1, ConvType::D, 4),
+            ],
+            downsample: Downsample::AllButFirst,
+        }
+    }
+
+    fn randomise_bn(net: Network, seed: u64) -> Network {
+        let d = crate::device::default_device();
+        let mut rng = seeded(seed);
+        let mut vec = |n: usize, lo: f32, span: f32| -> Tensor<1> {
+            use rand::RngExt;
+            let v: Vec<f32> = (0..n).map(|_| lo + span * rng.random::<f32>()).collect();
+            Tensor::from_data(TensorData::new(v, [n]), &d)
+        };
+        let mut fix = |c: &mut crate::nn::ConvBn| {
+            let n = c.bn.gamma.dims()[0];
+            c.bn.gamma = Param::from_tensor(vec(n, 0.5, 1.0));
+            c.bn.beta = Param::from_tensor(vec(n, -0.3, 0.6));
+            c.bn.running_mean = RunningState::new(vec(n, -0.5, 1.0));
+            c.bn.running_var = RunningState::new(vec(n, 0.3, 2.0));
+        };
+        let mut net = net;
+        fix(&mut net.stem);
+        for b in &mut net.blocks {
+            for br in &mut b.branches {
+                br.layers.iter_mut().for_each(&mut fix);
+            }
+            if let Some(s) = &mut b.shortcut {
+                fix(s);
+            }
+        }
+        net
+    }
+
+    fn burn_forward(net: &Network, x: &[f32], shape: [usize; 4]) -> Vec<f32> {
+        let d = crate::device::default_device();
+        let t = Tensor::<4>::from_data(TensorData::new(x.to_vec(), shape), &d);
+        net.forward(t).into_data().try_to_vec::<f32>().unwrap()
+    }
+
+    fn assert_close(a: &[f32], b: &[f32], tol: f32) {
+        assert_eq!(a.len(), b.len());
+        let scale = b.iter().fold(0f32, |m, v| m.max(v.abs())).max(1.0);
+        for (i, (x, y)) in a.iter().zip(b).enumerate() {
+            assert!((x - y).abs() <= tol * scale, "logit {i}: {x} vs {y}");
+        }
+    }
+
+    #[test]
+    fn ideal_analog_equals_burn_digital() {
+        let arch = Arch {
+            genome: mixed_genome(),
+            input: [3, 11, 9],
+            classes: 7,
+        };
+        let plan = arch.plan();
+        assert!(plan.blocks.iter().filter(|b| b.shortcut.is_some()).count() >= 3);
+        let d = crate::device::default_device();
+        let net = randomise_bn(Network::from_arch_seeded(&arch, &d, 4), 5);
+        let weights = NetworkWeights::from_network(&net, &arch);
+        assert!(weights.stem.bn.mean.iter().any(|&m| m != 0.0));
+        let batch = 5;
+        let x = random(batch * 3 * 11 * 9, 6);
+        let reference = burn_forward(&net, &x, [batch, 3, 11, 9]);
+        assert_close(&digital_forward(&weights, &x, batch), &reference, 1e-4);
+        // Small tiles, so layers split over several tiles in rows and columns.
+        let mut profile = HwProfile::ideal();
+        profile.tile.rows = 20;
+        profile.tile.cols = 6;
+        let chip = AnalogNetwork::program(&weights, &profile, 7);
+        assert_eq!(chip.tiles(), crate::hw::footprint(&arch, &profile).tiles);
+        let read = chip.read(86_400.0, 8);
+        assert_close(&read.forward(&x, batch, 9), &reference, 1e-4);
+        // The same with depthwise convs computed digitally.
+        profile.tile.digital_depthwise = true;
+        let chip = AnalogNetwork::program(&weights, &profile, 7);
+        assert_eq!(chip.tiles(), crate::hw::footprint(&arch, &profile).tiles);
+        assert_close(&chip.read(0.0, 8).forward(&x, batch, 9), &reference, 1e-4);
+    }
+
+    #[test]
+    fn noisy_inference_is_deterministic_and_thread_independent() {
+        let arch = Arch::for_task(Reference::Resnet8.genome(), Task::Digits);
+        let d = crate::device::default_device();
+        let net = randomise_bn(Network::from_arch_seeded(&arch, &d, 1), 2);
+        let weights = NetworkWeights::from_network(&net, &arch);
+        let profile = HwProfile::default();
+        let batch = 130; // three chunks of 64 images at 8x8
+        let x: Vec<f32> = random(batch * 64, 3).iter().map(|v| v.abs()).collect();
+        let run = || {
+            let chip = AnalogNetwork::program(&weights, &profile, 11);
+            chip.read(3600.0, 12).forward(&x, batch, 13)
+        };
+        let a = run();
+        let one_thread = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap()
+            .install(run);
+        assert_eq!(a, one_thread);
+        let chip = AnalogNetwork::program(&weights, &profile, 11);
+        let other_noise = chip.read(3600.0, 12).forward(&x, batch, 14);
+        assert_ne!(a, other_noise);
+        // Noisy, yet close to the digital network.
+        let digital = digital_forward(&weights, &x, batch);
+        let num: f64 = a
+            .iter()
+            .zip(&digital)
+            .map(|(x, y)| ((x - y) as f64).powi(2))
+            .sum();
+        let den: f64 = digital.iter().map(|y| (*y as f64).powi(2)).sum();
+        assert!(
+            num > 0.0 && num / den < 0.25,
+            "relative error {}",
+            num / den
+        );
+    }
+}

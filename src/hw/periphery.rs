@@ -1,0 +1,562 @@
+//! The periphery of a tile (DESIGN.md 3.3; AIHWKit's IO-managed analog matrix-vector product),
+//! fused over raw buffers for whole blocks of input vectors:
+//!
+//! 1. noise management: each input vector divided by its abs-max;
+//! 2. DAC: rounded to the input step and clipped to `[-inp_bound, inp_bound]`;
+//! 3. the product with the tile's weights (one GEMM per tile and block);
+//! 4. additive output noise `out_noise * N(0,1)`;
+//! 5. ADC: rounded to the output step and clipped to `[-out_bound, out_bound]`;
+//! 6. iterative bound management: a vector whose output left the ADC range is computed again
+//!    with its input halved, until it fits or the reduction reaches its limit;
+//! 7. the outputs multiplied back by the noise-management and bound-management factors and by
+//!    the tile's digital factor (weight scale times drift compensation).
+//!
+//! Buffers hold a block of `m` vectors as `rows x m` (inputs) and `cols x m` (outputs), row-major.
+
+use super::normal::fill_normal;
+use super::{BoundManagement, HwProfile, NoiseManagement};
+use crate::rng::SeededRng;
+
+/// The periphery settings of a profile, resolved for the inner loops.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Periphery {
+    /// Whether each input vector is scaled by its abs-max.
+    pub noise_management: bool,
+    /// DAC step (0: no quantisation).
+    pub inp_step: f32,
+    /// `1 / inp_step`, computed in f64 (0 without quantisation).
+    pub inp_inv: f32,
+    /// DAC clipping bound (may be infinite).
+    pub inp_bound: f32,
+    /// ADC step (0: no quantisation).
+    pub out_step: f32,
+    /// `1 / out_step`, computed in f64 (0 without quantisation).
+    pub out_inv: f32,
+    /// ADC clipping bound (may be infinite).
+    pub out_bound: f32,
+    /// Standard deviation of the output noise.
+    pub out_noise: f32,
+    /// Whether iterative bound management is on.
+    pub bound_management: bool,
+    /// Largest reduction factor of bound management.
+    pub bm_max_factor: f32,
+    /// Coarsest effective input resolution bound management may reach.
+    pub bm_max_res: f32,
+}
+
+/// Scratch buffers of the periphery, reused across blocks (one per thread).
+#[derive(Debug, Default)]
+pub struct Workspace {
+    q: Vec<f32>,
+    y: Vec<f32>,
+    noise: Vec<f32>,
+    nm: Vec<f32>,
+    inv: Vec<f32>,
+    red: Vec<f32>,
+    flags: Vec<u8>,
+    xq: Vec<f32>,
+    col: Vec<f32>,
+    col_noise: Vec<f32>,
+    /// The im2col patches of the block being processed.
+    pub(crate) patches: Vec<f32>,
+}
+
+/// Rounds to the nearest integer, ties to even (exact for |v| < 2^22; faster than `f32::round`
+/// and vectorisable without SSE4.1).
+#[inline(always)]
+fn round_even(v: f32) -> f32 {
+    const MAGIC: f32 = 12_582_912.0;
+    (v + MAGIC) - MAGIC
+}
+
+/// Quantises `v` to `step` and clips it to `[-bound, bound]`, as AIHWKit does (quantise, then
+/// clip). `step = 0` skips the quantisation. Values beyond `bound + step` are clipped first, which
+/// does not change the result and keeps the rounding exact.
+#[inline(always)]
+fn quantise(v: f32, step: f32, inv_step: f32, bound: f32) -> f32 {
+    if step > 0.0 {
+        let pre = bound + step;
+        round_even(v.max(-pre).min(pre) * inv_step) * step
+    } else {
+        v
+    }
+}
+
+impl Periphery {
+    /// The periphery a profile describes.
+    pub fn new(profile: &HwProfile) -> Self {
+        let p = &profile.periphery;
+        let inv = |step: f64| if step > 0.0 { (1.0 / step) as f32 } else { 0.0 };
+        Periphery {
+            noise_management: p.noise_management == NoiseManagement::AbsMax,
+            inp_step: profile.dac_step() as f32,
+            inp_inv: inv(profile.dac_step()),
+            inp_bound: p.inp_bound as f32,
+            out_step: profile.adc_step() as f32,
+            out_inv: inv(profile.adc_step()),
+            out_bound: p.out_bound as f32,
+            out_noise: p.out_noise as f32,
+            bound_management: p.bound_management == BoundManagement::Iterative,
+            bm_max_factor: p.bm_max_factor as f32,
+            bm_max_res: p.bm_max_res as f32,
+        }
+    }
+
+    /// The DAC: quantise to the input step, clip to the input bound.
+    pub fn dac(&self, v: f32) -> f32 {
+        let q = quantise(v, self.inp_step, self.inp_inv, self.inp_bound);
+        q.max(-self.inp_bound).min(self.inp_bound)
+    }
+
+    /// The ADC: quantise to the output step, clip to the output bound.
+    pub fn adc(&self, v: f32) -> f32 {
+        let q = quantise(v, self.out_step, self.out_inv, self.out_bound);
+        q.max(-self.out_bound).min(self.out_bound)
+    }
+
+    /// Whether bound management stops after a try with input reduction `red` (AIHWKit: the
+    /// reduction exceeds `bm_max_factor`, or the effective input step `red * inp_step` exceeds
+    /// `bm_max_res`).
+    pub fn bm_stop(&self, red: f32) -> bool {
+        red > self.bm_max_factor || (self.inp_step > 0.0 && red > self.bm_max_res / self.inp_step)
+    }
+
+    /// Steps 1-2 for the inputs of one row split of a layer: the noise-management factor of each
+    /// of the `m` vectors of `x` (`rows x m`) and the DAC outputs, kept in `ws` for the tiles of
+    /// this row split.
+    pub fn prepare_inputs(&self, x: &[f32], rows: usize, m: usize, ws: &mut Workspace) {
+        assert_eq!(x.len(), rows * m, "input block must be rows x m");
+        ws.nm.clear();
+        ws.nm.resize(m, 0.0);
+        if self.noise_management {
+            for row in x.chunks_exact(m) {
+                for (a, &v) in ws.nm.iter_mut().zip(row) {
+                    *a = a.max(v.abs());
+                }
+            }
+            for a in ws.nm.iter_mut() {
+                if *a <= 0.0 || !a.is_finite() {
+                    *a = 1.0;
+                }
+            }
+        } else {
+            ws.nm.fill(1.0);
+        }
+        ws.inv.clear();
+        ws.inv.extend(ws.nm.iter().map(|a| 1.0 / a));
+        ws.q.clear();
+        ws.q.resize(rows * m, 0.0);
+        let (step, inv_step, bound) = (self.inp_step, self.inp_inv, self.inp_bound);
+        for (qrow, xrow) in ws.q.chunks_exact_mut(m).zip(x.chunks_exact(m)) {
+            for ((q, &v), &s) in qrow.iter_mut().zip(xrow).zip(&ws.inv) {
+                *q = quantise(v * s, step, inv_step, bound)
+                    .max(-bound)
+                    .min(bound);
+            }
+        }
+    }
+
+    /// Steps 3-7 for one tile: `out[c * out_stride + j]` receives (or, with `accumulate`, adds)
+    /// output `c` of vector `j`, times `post` (the tile's weight scale and drift compensation).
+    /// `w` is the tile's `rows x cols` matrix, `x` the raw inputs of its row split (used again by
+    /// bound management); [`Periphery::prepare_inputs`] must have run on `x`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn tile_output(
+        &self,
+        w: &[f32],
+        rows: usize,
+        cols: usize,
+        x: &[f32],
+        m: usize,
+        ws: &mut Workspace,
+        rng: &mut SeededRng,
+        post: f32,
+        out: &mut [f32],
+        out_stride: usize,
+        accumulate: bool,
+    ) {
+        ws.y.clear();
+        ws.y.resize(cols * m, 0.0);
+        matmul_wt(w, rows, cols, &ws.q, m, &mut ws.y, m);
+        self.finish(w, rows, cols, x, m, ws, rng);
+        for c in 0..cols {
+            let o = &mut out[c * out_stride..c * out_stride + m];
+            let y = &ws.y[c * m..(c + 1) * m];
+            if accumulate {
+                for ((o, &y), (&a, &r)) in o.iter_mut().zip(y).zip(ws.nm.iter().zip(&ws.red)) {
+                    *o += y * (a * r * post);
+                }
+            } else {
+                for ((o, &y), (&a, &r)) in o.iter_mut().zip(y).zip(ws.nm.iter().zip(&ws.red)) {
+                    *o = y * (a * r * post);
+                }
+            }
+        }
+    }
+
+    /// Steps 4-6 on `ws.y` (the tile's `cols x m` analog outputs); leaves the ADC outputs in
+    /// `ws.y` and each vector's bound-management reduction in `ws.red`.
+    #[allow(clippy::too_many_arguments)]
+    fn finish(
+        &self,
+        w: &[f32],
+        rows: usize,
+        cols: usize,
+        x: &[f32],
+        m: usize,
+        ws: &mut Workspace,
+        rng: &mut SeededRng,
+    ) {
+        if self.out_noise > 0.0 {
+            ws.noise.clear();
+            ws.noise.resize(cols * m, 0.0);
+            fill_normal(rng, &mut ws.noise);
+            let s = self.out_noise;
+            for (y, &n) in ws.y.iter_mut().zip(&ws.noise) {
+                *y += s * n;
+            }
+        }
+        ws.flags.clear();
+        ws.flags.resize(m, 0);
+        let (step, inv_step, bound) = (self.out_step, self.out_inv, self.out_bound);
+        for yrow in ws.y.chunks_exact_mut(m) {
+            for (y, f) in yrow.iter_mut().zip(ws.flags.iter_mut()) {
+                let q = quantise(*y, step, inv_step, bound);
+                *f |= u8::from(q > bound || q < -bound);
+                *y = q.max(-bound).min(bound);
+            }
+        }
+        ws.red.clear();
+        ws.red.resize(m, 1.0);
+        if !self.bound_management || self.bm_stop(1.0) || !ws.flags.contains(&1) {
+            return;
+        }
+        for j in 0..m {
+            if ws.flags[j] == 0 {
+                continue;
+            }
+            let mut red = 1.0f32;
+            while !self.bm_stop(red) {
+                red *= 2.0;
+                if !self.redo_vector(w, rows, cols, x, m, j, ws.inv[j] / red, ws, rng) {
+                    break;
+                }
+            }
+            ws.red[j] = red;
+        }
+    }
+
+    /// Computes vector `j` again with input factor `scale`, writes its ADC outputs into `ws.y`
+    /// and says whether an output still left the ADC range.
+    #[allow(clippy::too_many_arguments)]
+    fn redo_vector(
+        &self,
+        w: &[f32],
+        rows: usize,
+        cols: usize,
+        x: &[f32],
+        m: usize,
+        j: usize,
+        scale: f32,
+        ws: &mut Workspace,
+        rng: &mut SeededRng,
+    ) -> bool {
+        ws.xq.clear();
+        ws.xq
+            .extend((0..rows).map(|r| self.dac(x[r * m + j] * scale)));
+        ws.col.clear();
+        ws.col.resize(cols, 0.0);
+        for (r, &v) in ws.xq.iter().enumerate() {
+            if v != 0.0 {
+                for (c, &wv) in ws.col.iter_mut().zip(&w[r * cols..(r + 1) * cols]) {
+                    *c += wv * v;
+                }
+            }
+        }
+        ws.col_noise.clear();
+        ws.col_noise.resize(cols, 0.0);
+        if self.out_noise > 0.0 {
+            fill_normal(rng, &mut ws.col_noise);
+        }
+        let inv_step = self.out_inv;
+        let mut clipped = false;
+        for c in 0..cols {
+            let v = ws.col[c] + self.out_noise * ws.col_noise[c];
+            let q = quantise(v, self.out_step, inv_step, self.out_bound);
+            clipped |= q > self.out_bound || q < -self.out_bound;
+            ws.y[c * m + j] = q.max(-self.out_bound).min(self.out_bound);
+        }
+        clipped
+    }
+
+    /// The drift-compensation readout of a tile (DESIGN.md 3.2): the full forward pass on the
+    /// identity matrix of its input size, `max(1e-4, mean |out|)`.
+    pub fn readout(
+        &self,
+        w: &[f32],
+        rows: usize,
+        cols: usize,
+        ws: &mut Workspace,
+        rng: &mut SeededRng,
+    ) -> f64 {
+        let mut eye = vec![0f32; rows * rows];
+        for i in 0..rows {
+            eye[i * rows + i] = 1.0;
+        }
+        self.prepare_inputs(&eye, rows, rows, ws);
+        // The product with the identity picks rows of W: no GEMM needed.
+        ws.y.clear();
+        ws.y.resize(cols * rows, 0.0);
+        for j in 0..rows {
+            let q = ws.q[j * rows + j];
+            for c in 0..cols {
+                ws.y[c * rows + j] = q * w[j * cols + c];
+            }
+        }
+        self.finish(w, rows, cols, &eye, rows, ws, rng);
+        let mut sum = 0f64;
+        for yrow in ws.y.chunks_exact(rows) {
+            for ((&y, &a), &r) in yrow.iter().zip(&ws.nm).zip(&ws.red) {
+                sum += (y * a * r).abs() as f64;
+            }
+        }
+        (sum / (rows * cols) as f64).max(1e-4)
+    }
+}
+
+/// `dst[c * dst_stride + j] = sum_r w[r * cols + c] * x[r * m + j]`: the product of a tile's
+/// transposed `rows x cols` matrix with a `rows x m` block (single-threaded GEMM; the callers
+/// parallelise over blocks).
+///
+/// # Panics
+/// Panics when a buffer is too small for the shapes.
+pub fn matmul_wt(
+    w: &[f32],
+    rows: usize,
+    cols: usize,
+    x: &[f32],
+    m: usize,
+    dst: &mut [f32],
+    dst_stride: usize,
+) {
+    if m == 0 || cols == 0 {
+        return;
+    }
+    assert!(w.len() >= rows * cols, "weight buffer too small");
+    assert!(x.len() >= rows * m, "input buffer too small");
+    assert!(
+        dst_stride >= m && dst.len() >= (cols - 1) * dst_stride + m,
+        "output buffer too small"
+    );
+    if rows == 0 {
+        for c in 0..cols {
+            dst[c * dst_stride..c * dst_stride + m].fill(0.0);
+        }
+        return;
+    }
+    // SAFETY: the asserts above keep every strided access of the three operands inside its
+    // slice: dst has rows c < cols at stride dst_stride with m entries, lhs element (c, r) is
+    // w[r * cols + c], rhs element (r, j) is x[r * m + j].
+    unsafe {
+        gemm::gemm(
+            cols,
+            m,
+            rows,
+            dst.as_mut_ptr(),
+            1,
+            dst_stride as isize,
+            false,
+            w.as_ptr(),
+            cols as isize,
+            1,
+            x.as_ptr(),
+            1,
+            m as isize,
+            0.0f32,
+            1.0f32,
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn aihwkit() -> Periphery {
+        Periphery::new(&HwProfile::default())
+    }
+
+    #[test]
+    fn dac_and_adc_steps() {
+        let p = aihwkit();
+        assert!((p.inp_step - 1.0 / 63.0).abs() < 1e-7);
+        assert!((p.out_step - 24.0 / 510.0).abs() < 1e-7);
+        // 127 input levels: 0.5 lies between 31/63 and 32/63 and rounds to 32/63 (0.50794).
+        assert!((p.dac(0.5) - 32.0 / 63.0).abs() < 1e-7);
+        assert!((p.dac(0.01) - 1.0 / 63.0).abs() < 1e-7);
+        assert_eq!(p.dac(0.007), 0.0);
+        assert_eq!(p.dac(1.7), 1.0);
+        assert_eq!(p.dac(-3.0), -1.0);
+        // ADC: step 24/510 = 0.0470588; 1.0 -> 21 steps = 0.988235; clipped at 12.
+        assert!((p.adc(1.0) - 21.0 * 24.0 / 510.0).abs() < 1e-6);
+        assert_eq!(p.adc(100.0), 12.0);
+        assert_eq!(p.adc(-12.01), -12.0);
+        let levels: std::collections::BTreeSet<i32> = (0..=2000)
+            .map(|i| (p.dac(-1.0 + i as f32 / 1000.0) * 63.0).round() as i32)
+            .collect();
+        assert_eq!(levels.len(), 127);
+        let hermes = Periphery::new(
+            &HwProfile::load(format!(
+                "{}/hw_profiles/pcm_hermes.toml",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .unwrap(),
+        );
+        assert!((hermes.inp_step - 2.0 / 254.0).abs() < 1e-7);
+        assert!((hermes.out_step - 20.0 / 254.0).abs() < 1e-7);
+        let ideal = Periphery::new(&HwProfile::ideal());
+        assert_eq!(ideal.dac(1.234_567), 1.234_567);
+        assert_eq!(ideal.adc(-1e6), -1e6);
+    }
+
+    #[test]
+    fn bound_management_limit() {
+        // inp_step 1/63, bm_max_res 0.25: reductions 1, 2, 4, 8, 16 (16 > 15.75 stops).
+        let p = aihwkit();
+        assert!(!p.bm_stop(8.0));
+        assert!(p.bm_stop(16.0));
+    }
+
+    fn forward(
+        p: &Periphery,
+        w: &[f32],
+        rows: usize,
+        cols: usize,
+        x: &[f32],
+        m: usize,
+    ) -> Vec<f32> {
+        let mut ws = Workspace::default();
+        let mut out = vec![0f32; cols * m];
+        p.prepare_inputs(x, rows, m, &mut ws);
+        p.tile_output(
+            w,
+            rows,
+            cols,
+            x,
+            m,
+            &mut ws,
+            &mut crate::rng::seeded(1),
+            1.0,
+            &mut out,
+            m,
+            false,
+        );
+        out
+    }
+
+    fn exact(w: &[f32], rows: usize, cols: usize, x: &[f32], m: usize) -> Vec<f32> {
+        let mut out = vec![0f32; cols * m];
+        for c in 0..cols {
+            for j in 0..m {
+                out[c * m + j] = (0..rows).map(|r| w[r * cols + c] * x[r * m + j]).sum();
+            }
+        }
+        out
+    }
+
+    fn random(n: usize, seed: u64) -> Vec<f32> {
+        let mut rng = crate::rng::seeded(seed);
+        (0..n).map(|_| crate::rng::normal(&mut rng)).collect()
+    }
+
+    #[test]
+    fn ideal_periphery_is_the_exact_product() {
+        let (rows, cols, m) = (37, 11, 29);
+        let w = random(rows * cols, 1);
+        let x = random(rows * m, 2);
+        let got = forward(&Periphery::new(&HwProfile::ideal()), &w, rows, cols, &x, m);
+        for (a, b) in got.iter().zip(exact(&w, rows, cols, &x, m)) {
+            assert!((a - b).abs() < 1e-4, "{a} vs {b}");
+        }
+    }
+
+    #[test]
+    fn quantised_output_lies_on_the_adc_grid_times_the_input_scale() {
+        let mut prof = HwProfile::default();
+        prof.periphery.out_noise = 0.0;
+        prof.periphery.bound_management = BoundManagement::None;
+        let p = Periphery::new(&prof);
+        let (rows, cols, m) = (16, 4, 8);
+        let w: Vec<f32> = random(rows * cols, 3).iter().map(|v| v * 0.1).collect();
+        let x = random(rows * m, 4);
+        let got = forward(&p, &w, rows, cols, &x, m);
+        let exact = exact(&w, rows, cols, &x, m);
+        for j in 0..m {
+            let amax = (0..rows).fold(0f32, |a, r| a.max(x[r * m + j].abs()));
+            for c in 0..cols {
+                let steps = got[c * m + j] / amax / p.out_step;
+                assert!((steps - steps.round()).abs() < 1e-3, "{steps}");
+                // DAC error (half a step of 1/63 on each of 16 inputs) plus half an ADC step.
+                let tol = amax * (16.0 * 0.5 / 63.0 * 0.3 + 0.5 * p.out_step);
+                assert!((got[c * m + j] - exact[c * m + j]).abs() <= tol);
+            }
+        }
+    }
+
+    #[test]
+    fn bound_management_rescues_saturated_outputs() {
+        // All-ones weights and inputs: each output is `rows` = 40 > out_bound 12. Without bound
+        // management it clips at 12; with it the input is halved until 40/4 = 10 fits.
+        let (rows, cols, m) = (40, 3, 2);
+        let w = vec![1f32; rows * cols];
+        let x = vec![1f32; rows * m];
+        let mut prof = HwProfile::default();
+        prof.periphery.out_noise = 0.0;
+        prof.periphery.bound_management = BoundManagement::None;
+        let clipped = forward(&Periphery::new(&prof), &w, rows, cols, &x, m);
+        assert!(clipped.iter().all(|&v| v == 12.0));
+        prof.periphery.bound_management = BoundManagement::Iterative;
+        let p = Periphery::new(&prof);
+        let managed = forward(&p, &w, rows, cols, &x, m);
+        // Reduction 4: DAC(0.25) = 16/63, 40 of them = 10.159, ADC, times 4.
+        let expect = 4.0 * p.adc(40.0 * p.dac(0.25));
+        assert!((expect - 40.635).abs() < 0.03, "{expect}");
+        for v in managed {
+            assert!((v - expect).abs() < 1e-4, "{v} vs {expect}");
+        }
+    }
+
+    #[test]
+    fn output_noise_has_the_profile_std() {
+        let mut prof = HwProfile::ideal();
+        prof.periphery.out_noise = 0.06;
+        let p = Periphery::new(&prof);
+        let (rows, cols, m) = (4, 50, 400);
+        let w = vec![0f32; rows * cols];
+        let x = random(rows * m, 5);
+        let got = forward(&p, &w, rows, cols, &x, m);
+        let n = got.len() as f64;
+        let var = got.iter().map(|&v| (v as f64).powi(2)).sum::<f64>() / n;
+        assert!((var.sqrt() - 0.06).abs() < 0.003, "{}", var.sqrt());
+    }
+
+    #[test]
+    fn readout_of_identity_is_mean_abs_weight() {
+        let p = Periphery::new(&HwProfile::ideal());
+        let (rows, cols) = (20, 7);
+        let w = random(rows * cols, 6);
+        let mean_abs = w.iter().map(|v| v.abs() as f64).sum::<f64>() / w.len() as f64;
+        let r = p.readout(
+            &w,
+            rows,
+            cols,
+            &mut Workspace::default(),
+            &mut crate::rng::seeded(1),
+        );
+        assert!((r - mean_abs).abs() < 1e-6);
+    }
+}
