@@ -299,9 +299,8 @@ pub(crate) mod tests {
                 }
             }
             pairs.sort_unstable();
-            let mut want: Vec<(u32, i32)> = (0..20)
-                .map(|i| ((i % 10) as u32, i * 784 % 256))
-                .collect();
+            let mut want: Vec<(u32, i32)> =
+                (0..20).map(|i| ((i % 10) as u32, i * 784 % 256)).collect();
             want.sort_unstable();
             assert_eq!(pairs, want);
             // Same seed, same validation; the test split ignores the seed.

@@ -14,7 +14,7 @@
 //! seed picks it. Parsers take bytes, and the functions that read files add the file's path to
 //! every error.
 //!
-//! ```no_run
+//! ```
 //! use analognas::{data, task::Task};
 //! let d = data::load(Task::Digits, None, 1)?;
 //! let (x, y) = d.train.gather(&[0, 1, 2]);
