@@ -12,15 +12,18 @@
 //! - [`cli`]: the command-line interface.
 #![warn(missing_docs)]
 
+pub mod bench;
 pub mod cli;
 pub mod data;
 pub mod device;
 pub mod error;
 pub mod hw;
 pub mod measure;
+pub mod model;
 pub mod nn;
 pub mod rng;
 pub mod space;
 pub mod task;
+pub mod train;
 
 pub use error::{Error, Result};

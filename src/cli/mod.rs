@@ -2,6 +2,7 @@
 
 mod footprint;
 mod space;
+mod train;
 
 use crate::error::Result;
 use clap::{Parser, Subcommand};
@@ -31,6 +32,10 @@ pub enum Command {
     Profiles,
     /// Tile footprint of an architecture on a hardware profile.
     Footprint(footprint::FootprintArgs),
+    /// Train a network (hardware-aware by default) and save it as a model directory.
+    Train(train::TrainArgs),
+    /// Program a trained model on a hardware profile and measure accuracy versus time.
+    Evaluate(train::EvaluateArgs),
 }
 
 /// Runs the CLI on `args` and returns the process exit code (2 on any error).
@@ -63,6 +68,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Spaces => list_shipped("search_spaces"),
         Command::Profiles => list_shipped("hw_profiles"),
         Command::Footprint(a) => footprint::run(a),
+        Command::Train(a) => train::run_train(a),
+        Command::Evaluate(a) => train::run_evaluate(a),
     }
 }
 

@@ -231,8 +231,10 @@ impl HwProfile {
     /// A profile with every noise, quantisation and clipping effect switched off
     /// (analog inference then equals digital inference).
     pub fn ideal() -> Self {
-        let mut p = HwProfile::default();
-        p.name = "ideal".into();
+        let mut p = HwProfile {
+            name: "ideal".into(),
+            ..HwProfile::default()
+        };
         p.pcm.prog_noise_scale = 0.0;
         p.pcm.read_noise_scale = 0.0;
         p.pcm.drift_scale = 0.0;
@@ -369,8 +371,10 @@ mod tests {
         let a = shipped("pcm_aihwkit");
         assert_eq!(a.name, "pcm_aihwkit");
         assert_eq!((a.tile.rows, a.tile.cols), (512, 512));
-        let mut expect = HwProfile::default();
-        expect.description = a.description.clone();
+        let expect = HwProfile {
+            description: a.description.clone(),
+            ..HwProfile::default()
+        };
         assert_eq!(
             a, expect,
             "pcm_aihwkit.toml must spell out AIHWKit's defaults"

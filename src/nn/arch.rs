@@ -240,7 +240,7 @@ impl Arch {
         if g.oc0 == 0 {
             return bad("oc0", "an integer >= 1");
         }
-        if g.ks0 == 0 || g.ks0 % 2 == 0 {
+        if g.ks0 == 0 || g.ks0.is_multiple_of(2) {
             return bad("ks0", "an odd integer >= 1");
         }
         if g.blocks.is_empty() || g.blocks.len() > crate::space::MAX_BLOCKS {

@@ -1,0 +1,496 @@
+//! Hardware-aware training (DESIGN.md 3.4) and the measured path of an architecture (DESIGN.md 4).
+//!
+//! [`train`] fits a [`Network`] on a task with optional Gaussian weight noise in every forward
+//! pass (clean gradients, weight clipping after each step); [`drift`] programs the trained network
+//! on a hardware profile and measures its test accuracy from seconds to a year after programming;
+//! [`measure`] does both and returns a [`Measurement`].
+
+pub mod drift;
+mod record;
+
+pub use drift::*;
+pub use record::*;
+
+use crate::data::{Dataset, TaskData};
+use crate::error::{Error, Result};
+use crate::hw::{HwProfile, WeightClip};
+use crate::nn::{Arch, Network, WeightNoise};
+use crate::rng::{SeededRng, derive_seed, seeded};
+use burn::module::{Module, ModuleMapper, Param};
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::optim::decay::WeightDecayConfig;
+use burn::optim::momentum::MomentumConfig;
+use burn::optim::{AdamConfig, GradientsParams, SgdConfig};
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use serde::{Deserialize, Serialize};
+use std::time::Instant;
+
+/// How long to train.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Budget {
+    /// A number of passes over the training set (deterministic for a seed).
+    Epochs(usize),
+    /// Wall-clock seconds (the cosine schedule follows elapsed time; not bit-reproducible).
+    Seconds(f64),
+}
+
+impl std::fmt::Display for Budget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Budget::Epochs(e) => write!(f, "{e} epochs"),
+            Budget::Seconds(s) => write!(f, "{s} s"),
+        }
+    }
+}
+
+/// The optimiser.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum OptimizerKind {
+    /// SGD with momentum 0.9 and weight decay (the default).
+    Sgd,
+    /// Adam.
+    Adam,
+}
+
+/// Settings of one training run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    /// How long to train. Default: 10 epochs.
+    pub budget: Budget,
+    /// Samples per step. Default: 64.
+    pub batch_size: usize,
+    /// Peak learning rate of the cosine schedule. Default: 0.05 (SGD), use ~2e-3 for Adam.
+    pub lr: f64,
+    /// Optimiser. Default: SGD with momentum.
+    pub optimizer: OptimizerKind,
+    /// L2 weight decay. Default: 5e-4.
+    pub weight_decay: f64,
+    /// Hardware-aware weight noise relative to each layer's max |W| (0 = digital training).
+    pub hwa_noise: f64,
+    /// Leading epochs trained without noise before the noisy ones (epoch budgets only).
+    pub warmup_epochs: usize,
+    /// Weight clipping after each noisy step.
+    pub clip: WeightClip,
+    /// Bound of the clipping (value or number of standard deviations).
+    pub clip_value: f64,
+    /// Show a progress bar.
+    pub progress: bool,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            budget: Budget::Epochs(10),
+            batch_size: 64,
+            lr: 0.05,
+            optimizer: OptimizerKind::Sgd,
+            weight_decay: 5e-4,
+            hwa_noise: 0.0,
+            warmup_epochs: 0,
+            clip: WeightClip::Sigma,
+            clip_value: 2.5,
+            progress: false,
+        }
+    }
+}
+
+impl TrainConfig {
+    /// Hardware-aware training with the profile's noise and clipping.
+    pub fn hardware_aware(profile: &HwProfile) -> Self {
+        TrainConfig {
+            hwa_noise: profile.training.weight_noise,
+            clip: profile.training.clip,
+            clip_value: profile.training.clip_value,
+            ..TrainConfig::default()
+        }
+    }
+}
+
+/// Statistics of one epoch.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EpochStats {
+    /// Epoch number from 1.
+    pub epoch: usize,
+    /// Mean training loss.
+    pub loss: f64,
+    /// Training accuracy in percent (on the noisy forward when training with noise).
+    pub train_acc: f64,
+    /// Digital validation accuracy in percent.
+    pub val_acc: f64,
+    /// Seconds since the start of training.
+    pub seconds: f64,
+}
+
+/// A trained network and how it got there.
+#[derive(Debug)]
+pub struct Trained {
+    /// The network on the inference device (batch norm uses running statistics).
+    pub net: Network,
+    /// Per-epoch statistics.
+    pub curve: Vec<EpochStats>,
+    /// Digital test accuracy in percent.
+    pub acc_fp: f64,
+    /// Seconds spent training.
+    pub train_seconds: f64,
+    /// Training images processed per second.
+    pub images_per_second: f64,
+}
+
+/// Turns `(x, y)` of a batch into tensors on `device`.
+pub fn batch_tensors(
+    x: Vec<f32>,
+    y: &[u32],
+    shape: [usize; 3],
+    device: &Device,
+) -> (Tensor<4>, Tensor<1, Int>) {
+    let n = y.len();
+    let [c, h, w] = shape;
+    let x = Tensor::<4>::from_data(TensorData::new(x, [n, c, h, w]), device);
+    let y: Vec<i64> = y.iter().map(|&v| i64::from(v)).collect();
+    let y = Tensor::<1, Int>::from_data(TensorData::new(y, [n]), device);
+    (x, y)
+}
+
+/// Digital accuracy (percent) of `net` on a data set, in batches of 256.
+pub fn accuracy(net: &Network, data: &Dataset, device: &Device) -> f64 {
+    if data.is_empty() {
+        return 0.0;
+    }
+    let mut correct = 0usize;
+    let idx: Vec<usize> = (0..data.len()).collect();
+    for chunk in idx.chunks(256) {
+        let (x, y) = data.gather(chunk);
+        let (x, _) = batch_tensors(x, &y, data.shape, device);
+        let pred = net.forward(x).argmax(1).into_data();
+        let pred: Vec<i64> = pred
+            .convert::<i64>()
+            .try_to_vec::<i64>()
+            .expect("argmax gives integers");
+        correct += pred
+            .iter()
+            .zip(&y)
+            .filter(|(p, t)| **p == i64::from(**t))
+            .count();
+    }
+    100.0 * correct as f64 / data.len() as f64
+}
+
+/// Clips every weight matrix and kernel after an optimiser step.
+struct Clipper {
+    clip: WeightClip,
+    value: f64,
+}
+
+impl ModuleMapper for Clipper {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        if D < 2 || self.clip == WeightClip::None {
+            return param;
+        }
+        let (clip, value) = (self.clip, self.value);
+        param.map(|t| {
+            let bound = match clip {
+                WeightClip::Fixed => value,
+                _ => {
+                    let n = t.shape().num_elements() as f64;
+                    let d = t.clone().detach();
+                    let mean = d.clone().mean().into_scalar::<f64>();
+                    let var = d
+                        .sub_scalar(mean)
+                        .powf_scalar(2.0)
+                        .sum()
+                        .into_scalar::<f64>()
+                        / n.max(1.0);
+                    value * var.sqrt()
+                }
+            };
+            if !(bound > 0.0 && bound.is_finite()) {
+                return t;
+            }
+            let rg = t.is_require_grad();
+            let device = t.device();
+            let clipped =
+                Tensor::<D>::from_data(t.detach().clamp(-bound, bound).into_data(), &device);
+            if rg { clipped.require_grad() } else { clipped }
+        })
+    }
+}
+
+/// Trains `arch` on `data`. With an epoch budget the same seed gives the same weights.
+///
+/// A NaN or exploding loss ends training with [`Error::Training`] instead of a panic.
+pub fn train(arch: &Arch, data: &TaskData, cfg: &TrainConfig, seed: u64) -> Result<Trained> {
+    if data.train.is_empty() {
+        return Err(Error::input(format!(
+            "{}: the training split is empty",
+            data.source
+        )));
+    }
+    if cfg.batch_size == 0 {
+        return Err(Error::input(
+            "--batch-size: expected an integer >= 1, got 0",
+        ));
+    }
+    let device = crate::device::default_device();
+    let train_device = crate::device::training_device(&device);
+    let mut net = Network::from_arch_seeded(arch, &train_device, derive_seed(seed, 1));
+    let mut rng: SeededRng = seeded(derive_seed(seed, 2));
+    let mut noise = WeightNoise::new(cfg.hwa_noise as f32, seeded(derive_seed(seed, 3)));
+    let loss_fn = CrossEntropyLossConfig::new().init(&train_device);
+    let mut optim = match cfg.optimizer {
+        OptimizerKind::Sgd => SgdConfig::new()
+            .with_momentum(Some(MomentumConfig::new().with_momentum(0.9)))
+            .with_weight_decay(
+                (cfg.weight_decay > 0.0).then(|| WeightDecayConfig::new(cfg.weight_decay as f32)),
+            )
+            .init(),
+        OptimizerKind::Adam => AdamConfig::new()
+            .with_weight_decay(
+                (cfg.weight_decay > 0.0).then(|| WeightDecayConfig::new(cfg.weight_decay as f32)),
+            )
+            .init(),
+    };
+    let n = data.train.len();
+    let steps_per_epoch = n.div_ceil(cfg.batch_size);
+    let total_steps = match cfg.budget {
+        Budget::Epochs(e) => (e * steps_per_epoch).max(1),
+        Budget::Seconds(_) => usize::MAX,
+    };
+    let bar = progress_bar(cfg, arch, total_steps);
+    let start = Instant::now();
+    let mut curve = Vec::new();
+    let mut step = 0usize;
+    let mut images = 0usize;
+    let mut epoch = 0usize;
+    let mut clipper = Clipper {
+        clip: cfg.clip,
+        value: cfg.clip_value,
+    };
+    loop {
+        let elapsed = start.elapsed().as_secs_f64();
+        let done = match cfg.budget {
+            Budget::Epochs(e) => epoch >= e,
+            Budget::Seconds(s) => elapsed >= s && epoch > 0,
+        };
+        if done {
+            break;
+        }
+        epoch += 1;
+        let noisy = cfg.hwa_noise > 0.0 && epoch > cfg.warmup_epochs;
+        let mut order: Vec<usize> = (0..n).collect();
+        for i in (1..n).rev() {
+            use rand::RngExt;
+            order.swap(i, rng.random_range(0..=i));
+        }
+        let (mut loss_sum, mut correct, mut seen) = (0.0f64, 0usize, 0usize);
+        for idx in order.chunks(cfg.batch_size) {
+            let progress = match cfg.budget {
+                Budget::Epochs(_) => step as f64 / total_steps as f64,
+                Budget::Seconds(s) => (start.elapsed().as_secs_f64() / s).min(1.0),
+            };
+            if let Budget::Seconds(s) = cfg.budget
+                && start.elapsed().as_secs_f64() >= s
+            {
+                break;
+            }
+            let lr = cfg.lr * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos());
+            let (x, y) = data.train_batch(idx, &mut rng);
+            let (x, y) = batch_tensors(x, &y, data.train.shape, &train_device);
+            let logits = net.forward_noisy(x, if noisy { Some(&mut noise) } else { None });
+            let loss = loss_fn.forward(logits.clone(), y.clone());
+            let loss_value = loss.clone().into_scalar::<f64>();
+            if !loss_value.is_finite() || loss_value > 1e4 {
+                if let Some(b) = &bar {
+                    b.abandon();
+                }
+                return Err(Error::Training(format!(
+                    "{} diverged: loss {loss_value} at epoch {epoch}, step {step} (lower the learning rate)",
+                    arch.genome.id()
+                )));
+            }
+            let pred: Vec<i64> = logits
+                .argmax(1)
+                .into_data()
+                .convert::<i64>()
+                .try_to_vec::<i64>()
+                .expect("ints");
+            let truth: Vec<i64> = y
+                .into_data()
+                .convert::<i64>()
+                .try_to_vec::<i64>()
+                .expect("ints");
+            correct += pred.iter().zip(&truth).filter(|(p, t)| p == t).count();
+            loss_sum += loss_value * idx.len() as f64;
+            seen += idx.len();
+            let grads = GradientsParams::from_grads(loss.backward(), &net);
+            net = optim.step(lr, net, grads);
+            if noisy {
+                net = net.map(&mut clipper);
+            }
+            step += 1;
+            images += idx.len();
+            if let Some(b) = &bar {
+                b.set_message(format!(
+                    "epoch {epoch} loss {:.3} acc {:.1}%",
+                    loss_sum / seen as f64,
+                    100.0 * correct as f64 / seen as f64
+                ));
+                b.inc(1);
+            }
+        }
+        let valid = net.valid();
+        let val_acc = accuracy(&valid, &data.val, &device);
+        curve.push(EpochStats {
+            epoch,
+            loss: loss_sum / seen.max(1) as f64,
+            train_acc: 100.0 * correct as f64 / seen.max(1) as f64,
+            val_acc,
+            seconds: start.elapsed().as_secs_f64(),
+        });
+    }
+    let train_seconds = start.elapsed().as_secs_f64();
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let net = net.valid();
+    let acc_fp = accuracy(&net, &data.test, &device);
+    Ok(Trained {
+        net,
+        curve,
+        acc_fp,
+        train_seconds,
+        images_per_second: images as f64 / train_seconds.max(1e-9),
+    })
+}
+
+fn progress_bar(
+    cfg: &TrainConfig,
+    arch: &Arch,
+    total_steps: usize,
+) -> Option<indicatif::ProgressBar> {
+    if !cfg.progress {
+        return None;
+    }
+    let bar = match cfg.budget {
+        Budget::Epochs(_) => indicatif::ProgressBar::new(total_steps as u64),
+        Budget::Seconds(_) => indicatif::ProgressBar::new_spinner(),
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{prefix} [{elapsed_precise}] {wide_bar} {pos}/{len} steps {msg}",
+        )
+        .expect("valid template"),
+    );
+    bar.set_prefix(format!("train {}", arch.genome.id()));
+    Some(bar)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::space::{ConvType, Downsample, Genome, MainBlock};
+    use crate::task::Task;
+
+    pub(crate) fn small_arch() -> Arch {
+        let g = Genome {
+            oc0: 16,
+            ks0: 3,
+            blocks: vec![
+                MainBlock {
+                    r: 1,
+                    b: 1,
+                    ct: ConvType::A,
+                    wf: 1,
+                },
+                MainBlock {
+                    r: 1,
+                    b: 1,
+                    ct: ConvType::C,
+                    wf: 2,
+                },
+            ],
+            downsample: Downsample::LastTwo,
+        };
+        Arch::for_task(g, Task::Digits)
+    }
+
+    fn subset(data: &TaskData, n: usize) -> TaskData {
+        let idx: Vec<usize> = (0..n.min(data.train.len())).collect();
+        TaskData {
+            train: data.train.subset(&idx),
+            ..data.clone()
+        }
+    }
+
+    #[test]
+    fn small_network_learns_digits() {
+        let data = crate::data::load(Task::Digits, None, 0).unwrap();
+        let cfg = TrainConfig {
+            budget: Budget::Epochs(4),
+            ..TrainConfig::default()
+        };
+        let t = train(&small_arch(), &data, &cfg, 1).unwrap();
+        assert_eq!(t.curve.len(), 4);
+        assert!(t.acc_fp > 85.0, "digital test accuracy {}", t.acc_fp);
+        assert!(t.curve[3].loss < t.curve[0].loss);
+    }
+
+    #[test]
+    fn same_seed_same_weights_with_and_without_noise() {
+        let data = subset(&crate::data::load(Task::Digits, None, 0).unwrap(), 128);
+        for noise in [0.0, 0.05] {
+            let cfg = TrainConfig {
+                budget: Budget::Epochs(1),
+                hwa_noise: noise,
+                ..TrainConfig::default()
+            };
+            let w = |seed| {
+                let t = train(&small_arch(), &data, &cfg, seed).unwrap();
+                t.net.stem.conv.weight.val().into_data()
+            };
+            assert_eq!(w(3), w(3));
+            assert_ne!(w(3), w(4));
+        }
+    }
+
+    #[test]
+    fn diverging_loss_is_an_error_not_a_panic() {
+        let data = subset(&crate::data::load(Task::Digits, None, 0).unwrap(), 256);
+        let cfg = TrainConfig {
+            budget: Budget::Epochs(3),
+            lr: 1e9,
+            ..TrainConfig::default()
+        };
+        match train(&small_arch(), &data, &cfg, 1) {
+            Err(Error::Training(msg)) => assert!(msg.contains("diverged"), "{msg}"),
+            other => panic!(
+                "expected a training error, got {:?}",
+                other.map(|t| t.acc_fp)
+            ),
+        }
+    }
+
+    #[test]
+    fn clipping_bounds_weights() {
+        let data = subset(&crate::data::load(Task::Digits, None, 0).unwrap(), 128);
+        let cfg = TrainConfig {
+            budget: Budget::Epochs(1),
+            hwa_noise: 0.05,
+            clip: WeightClip::Fixed,
+            clip_value: 0.05,
+            ..TrainConfig::default()
+        };
+        let t = train(&small_arch(), &data, &cfg, 1).unwrap();
+        let max = t
+            .net
+            .stem
+            .conv
+            .weight
+            .val()
+            .abs()
+            .max()
+            .into_scalar::<f32>();
+        assert!(max <= 0.05 + 1e-6, "{max}");
+    }
+}
