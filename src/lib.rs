@@ -8,6 +8,7 @@
 //! - [`nn`]: architectures, layer plans and the burn [`nn::Network`] built from a genome.
 //! - [`hw`]: hardware profiles and the tile footprint.
 //! - [`task`]: the tasks and their input shapes.
+//! - [`surrogate`]: features, measured data sets, fitted models and their quality figures.
 //! - [`cli`]: the command-line interface.
 #![warn(missing_docs)]
 
@@ -19,6 +20,7 @@ pub mod measure;
 pub mod nn;
 pub mod rng;
 pub mod space;
+pub mod surrogate;
 pub mod task;
 
 pub use error::{Error, Result};

@@ -2,6 +2,7 @@
 
 mod footprint;
 mod space;
+mod surrogate;
 
 use crate::error::Result;
 use clap::{Parser, Subcommand};
@@ -31,6 +32,9 @@ pub enum Command {
     Profiles,
     /// Tile footprint of an architecture on a hardware profile.
     Footprint(footprint::FootprintArgs),
+    /// Fit, evaluate and query surrogate models of measured accuracy and drift.
+    #[command(subcommand)]
+    Surrogate(surrogate::SurrogateCommand),
 }
 
 /// Runs the CLI on `args` and returns the process exit code (2 on any error).
@@ -63,6 +67,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Spaces => list_shipped("search_spaces"),
         Command::Profiles => list_shipped("hw_profiles"),
         Command::Footprint(a) => footprint::run(a),
+        Command::Surrogate(c) => surrogate::run(c),
     }
 }
 
