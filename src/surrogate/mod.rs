@@ -16,6 +16,7 @@ pub mod dataset;
 pub mod features;
 pub mod metrics;
 pub mod model;
+pub mod trees;
 
 pub use collect::{CollectSummary, Measurer, collect};
 pub use dataset::{Dataset, Provenance, Row};

@@ -4,6 +4,7 @@
 use super::dataset::Dataset;
 use super::features::{FEATURE_NAMES, N_FEATURES, features};
 use super::metrics::{kendall_tau, mae, spearman_rho};
+use super::trees::Ensemble;
 use crate::error::{Error, Result};
 use crate::hw::HwProfile;
 use crate::measure::Measurement;
@@ -198,62 +199,71 @@ pub struct DataProvenance {
     pub versions: Vec<String>,
 }
 
-/// A fitted smartcore regressor.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Regressor {
-    /// Gradient-boosted trees.
-    Xgboost(XGRegressor<f64, f64, Matrix, Vec<f64>>),
-    /// Random forest.
-    Forest(RandomForestRegressor<f64, f64, Matrix, Vec<f64>>),
+/// The smartcore regressor and its settings, as recorded in the model file.
+pub fn regressor_description(kind: ModelKind) -> String {
+    match kind {
+        ModelKind::Xgboost => "smartcore 0.7 XGRegressor: n_estimators=150 max_depth=4 \
+                               learning_rate=0.1 subsample=0.8 min_child_weight=2 lambda=1 \
+                               base_score=0"
+            .into(),
+        ModelKind::Forest => format!(
+            "smartcore 0.7 RandomForestRegressor: n_trees=100 m={} min_samples_leaf=2 \
+             max_depth=none",
+            N_FEATURES.div_ceil(3)
+        ),
+    }
 }
 
-impl Regressor {
-    fn fit(kind: ModelKind, x: &Matrix, y: &Vec<f64>, seed: u64) -> Result<Self> {
-        let failed = |e: smartcore::error::Failed| Error::Training(format!("{kind} fit: {e}"));
-        Ok(match kind {
-            ModelKind::Xgboost => Regressor::Xgboost(
-                XGRegressor::fit(
-                    x,
-                    y,
-                    XGRegressorParameters::default()
-                        .with_n_estimators(150)
-                        .with_max_depth(4)
-                        .with_learning_rate(0.1)
-                        .with_subsample(0.8)
-                        .with_min_child_weight(2)
-                        .with_lambda(1.0)
-                        .with_base_score(0.0)
-                        .with_seed(seed),
-                )
-                .map_err(failed)?,
-            ),
-            ModelKind::Forest => Regressor::Forest(
-                RandomForestRegressor::fit(
-                    x,
-                    y,
-                    RandomForestRegressorParameters::default()
-                        .with_n_trees(200)
-                        .with_m(N_FEATURES.div_ceil(3))
-                        .with_min_samples_leaf(2)
-                        .with_seed(seed),
-                )
-                .map_err(failed)?,
-            ),
-        })
-    }
-
-    fn predict(&self, x: &Matrix) -> Vec<f64> {
-        match self {
-            Regressor::Xgboost(r) => r.predict(x),
-            Regressor::Forest(r) => r.predict(x),
+/// Fits a smartcore regressor on `rows` and converts it to an [`Ensemble`], checking that the
+/// conversion predicts exactly what smartcore predicts on every training row.
+fn fit_ensemble(kind: ModelKind, rows: &[Vec<f64>], y: &Vec<f64>, seed: u64) -> Result<Ensemble> {
+    let x = matrix(rows);
+    let failed = |e: smartcore::error::Failed| Error::Training(format!("{kind} fit: {e}"));
+    let (ensemble, want) = match kind {
+        ModelKind::Xgboost => {
+            let m = XGRegressor::fit(
+                &x,
+                y,
+                XGRegressorParameters::default()
+                    .with_n_estimators(150)
+                    .with_max_depth(4)
+                    .with_learning_rate(0.1)
+                    .with_subsample(0.8)
+                    .with_min_child_weight(2)
+                    .with_lambda(1.0)
+                    .with_base_score(0.0)
+                    .with_seed(seed),
+            )
+            .map_err(failed)?;
+            (Ensemble::from_xgboost(&m)?, m.predict(&x).map_err(failed)?)
         }
-        .expect("a fitted regressor predicts")
+        ModelKind::Forest => {
+            let m = RandomForestRegressor::fit(
+                &x,
+                y,
+                RandomForestRegressorParameters::default()
+                    .with_n_trees(100)
+                    .with_m(N_FEATURES.div_ceil(3))
+                    .with_min_samples_leaf(2)
+                    .with_seed(seed),
+            )
+            .map_err(failed)?;
+            (Ensemble::from_forest(&m)?, m.predict(&x).map_err(failed)?)
+        }
+    };
+    for (i, (r, w)) in rows.iter().zip(&want).enumerate() {
+        let got = ensemble.predict(r);
+        if got.to_bits() != w.to_bits() {
+            return Err(Error::Training(format!(
+                "converted {kind} trees predict {got} on training row {i}, smartcore {w}"
+            )));
+        }
     }
+    Ok(ensemble)
 }
 
-/// One target's regressor with the scaling of its values: `value = mean + scale * output`.
-#[derive(Debug, Serialize, Deserialize)]
+/// One target's trees with the scaling of its values: `value = mean + scale * output`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TargetModel {
     /// The target.
     pub target: Target,
@@ -261,12 +271,18 @@ pub struct TargetModel {
     pub mean: f64,
     /// Standard deviation of the training values (1 when they are constant).
     pub scale: f64,
-    /// The regressor, fitted on standardised values.
-    pub regressor: Regressor,
+    /// The trees, fitted on standardised values.
+    pub trees: Ensemble,
 }
 
 impl TargetModel {
-    fn fit(target: Target, kind: ModelKind, x: &Matrix, y: &[f64], seed: u64) -> Result<Self> {
+    fn fit(
+        target: Target,
+        kind: ModelKind,
+        rows: &[Vec<f64>],
+        y: &[f64],
+        seed: u64,
+    ) -> Result<Self> {
         let n = y.len() as f64;
         let mean = y.iter().sum::<f64>() / n;
         let sd = (y.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n).sqrt();
@@ -276,16 +292,14 @@ impl TargetModel {
             target,
             mean,
             scale,
-            regressor: Regressor::fit(kind, x, &z, seed)?,
+            trees: fit_ensemble(kind, rows, &z, seed)?,
         })
     }
 
-    fn predict(&self, x: &Matrix) -> Vec<f64> {
-        self.regressor
-            .predict(x)
-            .into_iter()
-            .map(|z| self.mean + self.scale * z)
-            .collect()
+    /// The prediction for one feature vector, in the target's unit.
+    #[inline]
+    pub fn predict(&self, f: &[f64]) -> f64 {
+        self.mean + self.scale * self.trees.predict(f)
     }
 }
 
@@ -299,6 +313,8 @@ pub struct SurrogateModel {
     pub version: String,
     /// Regressor family.
     pub kind: ModelKind,
+    /// The smartcore regressor and its settings that the trees were fitted with.
+    pub regressor: String,
     /// Feature names in the order the regressors read them.
     pub features: Vec<String>,
     /// Name of the hardware profile the tile feature was computed on.
@@ -313,7 +329,7 @@ pub struct SurrogateModel {
     pub fit_seconds: f64,
     /// Quality on held-out folds, pooled over the folds, one per target.
     pub cv: Vec<Score>,
-    /// The final regressors, fitted on all rows, in [`Target::ALL`] order.
+    /// The final trees, fitted on all rows, in [`Target::ALL`] order.
     pub targets: Vec<TargetModel>,
 }
 
@@ -328,13 +344,12 @@ pub(crate) fn fit_targets(
     x: &[Vec<f64>],
     y: &[Vec<f64>],
 ) -> Result<Vec<TargetModel>> {
-    let all = matrix(x);
     Target::ALL
         .par_iter()
         .enumerate()
         .map(|(t, &target)| {
             let seed = crate::rng::derive_seed(params.seed, (t * 1000) as u64);
-            TargetModel::fit(target, params.kind, &all, &y[t], seed)
+            TargetModel::fit(target, params.kind, x, &y[t], seed)
         })
         .collect()
 }
@@ -399,9 +414,8 @@ impl SurrogateModel {
                 let xs: Vec<Vec<f64>> = train.iter().map(|&i| x[i].clone()).collect();
                 let ys: Vec<f64> = train.iter().map(|&i| y[t][i]).collect();
                 let seed = crate::rng::derive_seed(params.seed, (t * 1000 + k + 1) as u64);
-                let model = TargetModel::fit(Target::ALL[t], params.kind, &matrix(&xs), &ys, seed)?;
-                let xt: Vec<Vec<f64>> = test.iter().map(|&i| x[i].clone()).collect();
-                Ok(model.predict(&matrix(&xt)))
+                let model = TargetModel::fit(Target::ALL[t], params.kind, &xs, &ys, seed)?;
+                Ok(test.iter().map(|&i| model.predict(&x[i])).collect())
             })
             .collect::<Result<_>>()?;
 
@@ -429,6 +443,7 @@ impl SurrogateModel {
             format: MODEL_FORMAT.to_string(),
             version: env!("CARGO_PKG_VERSION").to_string(),
             kind: params.kind,
+            regressor: regressor_description(params.kind),
             features: FEATURE_NAMES.iter().map(|s| s.to_string()).collect(),
             profile: profile.clone(),
             task,
@@ -458,18 +473,7 @@ impl SurrogateModel {
 
     /// Predictions for many architectures at once.
     pub fn predict_many(&self, archs: &[Arch], profile: &HwProfile) -> Vec<Prediction> {
-        if archs.is_empty() {
-            return Vec::new();
-        }
-        let x: Vec<Vec<f64>> = archs.iter().map(|a| features(a, profile)).collect();
-        let cols: Vec<Vec<f64>> = self
-            .targets
-            .iter()
-            .map(|t| t.predict(&matrix(&x)))
-            .collect();
-        (0..archs.len())
-            .map(|i| Prediction::from_values([cols[0][i], cols[1][i], cols[2][i]]))
-            .collect()
+        archs.iter().map(|a| self.predict(a, profile)).collect()
     }
 
     /// The three predictions from a feature vector in [`FEATURE_NAMES`] order.
@@ -478,10 +482,9 @@ impl SurrogateModel {
     /// If `f` does not have [`N_FEATURES`] values.
     pub fn predict_features(&self, f: &[f64]) -> Prediction {
         assert_eq!(f.len(), N_FEATURES, "predict_features: wrong feature count");
-        let x = DenseMatrix::new(1, N_FEATURES, f.to_vec(), false).expect("one row");
         let mut v = [0.0; 3];
         for (slot, t) in v.iter_mut().zip(&self.targets) {
-            *slot = t.predict(&x)[0];
+            *slot = t.predict(f);
         }
         Prediction::from_values(v)
     }
@@ -518,7 +521,6 @@ impl SurrogateModel {
             ));
         }
         let x: Vec<Vec<f64>> = data.rows.iter().map(|r| r.features()).collect();
-        let m = matrix(&x);
         Ok(self
             .targets
             .iter()
@@ -528,7 +530,8 @@ impl SurrogateModel {
                     .iter()
                     .map(|r| t.target.of(&r.measurement))
                     .collect();
-                Score::new(t.target, &t.predict(&m), &truth)
+                let pred: Vec<f64> = x.iter().map(|f| t.predict(f)).collect();
+                Score::new(t.target, &pred, &truth)
             })
             .collect())
     }
@@ -589,6 +592,12 @@ impl SurrogateModel {
                     t.target.name()
                 )));
             }
+            t.trees.check(N_FEATURES).map_err(|e| {
+                Error::input(format!(
+                    "{file}: field targets.{}.trees: expected well-formed trees, got {e}",
+                    t.target.name()
+                ))
+            })?;
         }
         Ok(model)
     }
@@ -735,7 +744,7 @@ mod tests {
                 let p = model.predict(a, &profile);
                 assert_eq!(p, back.predict(a, &profile));
                 assert_eq!(p, again.predict(a, &profile));
-                assert!((p.acc_1d - m.acc_1d).abs() < 1e-9);
+                assert_eq!(&p, m);
                 assert!(p.acc_1d.is_finite() && p.avm.is_finite() && p.acc_1d_std.is_finite());
             }
         }
