@@ -99,3 +99,25 @@ pub fn run(csv: &Path) -> Result<String> {
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn report_has_fit_times_and_rates() {
+        let dir = std::env::temp_dir().join(format!("analognas-bench-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let csv = dir.join("d.csv");
+        crate::surrogate::dataset::write(&csv, &crate::surrogate::dataset::tests::fake_rows(30, 2))
+            .unwrap();
+        let report = run(&csv).unwrap();
+        assert!(report.contains("(30 rows, profile "), "{report}");
+        for kind in ["xgboost", "forest"] {
+            assert!(report.contains(&format!("\n{kind}: fit ")), "{report}");
+        }
+        assert_eq!(report.matches("predictions/s (").count(), 2, "{report}");
+        assert_eq!(report.matches("\n  acc_1d ").count(), 2, "{report}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

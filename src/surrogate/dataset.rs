@@ -299,9 +299,13 @@ pub(crate) fn existing_text(path: &Path) -> Result<String> {
     Ok(text)
 }
 
+/// A CSV record: the line it starts on and its fields.
+type Record = (usize, Vec<String>);
+/// A CSV syntax error: line, field index, message.
+type SyntaxError = (usize, usize, String);
+
 /// Splits CSV text into records of fields, each with the line it starts on.
-/// A field error is `(line, field index, message)`.
-fn records(text: &str) -> std::result::Result<Vec<(usize, Vec<String>)>, (usize, usize, String)> {
+fn records(text: &str) -> std::result::Result<Vec<Record>, SyntaxError> {
     let mut out = Vec::new();
     let mut fields: Vec<String> = Vec::new();
     let mut field = String::new();

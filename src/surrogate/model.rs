@@ -803,8 +803,10 @@ mod tests {
             e.starts_with("m.json: field features: expected 28 features"),
             "{e}"
         );
-        let mut other = HwProfile::default();
-        other.name = "elsewhere".into();
+        let other = HwProfile {
+            name: "elsewhere".into(),
+            ..HwProfile::default()
+        };
         let e = model.check_profile(&other).unwrap_err().to_string();
         assert!(e.contains("expected pcm_aihwkit"), "{e}");
     }
