@@ -325,8 +325,6 @@ pub struct SurrogateModel {
     pub data: DataProvenance,
     /// How the model was fitted.
     pub params: FitParams,
-    /// Seconds the fit took, cross-validation included.
-    pub fit_seconds: f64,
     /// Quality on held-out folds, pooled over the folds, one per target.
     pub cv: Vec<Score>,
     /// The final trees, fitted on all rows, in [`Target::ALL`] order.
@@ -366,10 +364,9 @@ fn distinct(values: impl Iterator<Item = String>) -> Vec<String> {
 
 impl SurrogateModel {
     /// Fits a model on `data`: k-fold cross-validation (seeded shuffle) for the quality
-    /// figures, then a final fit per target on all rows. The fits run in parallel (rayon) and
-    /// their results do not depend on the number of threads.
+    /// figures, then a final fit per target on all rows. The fits run in parallel (rayon); the
+    /// model, and its JSON byte for byte, does not depend on the number of threads.
     pub fn fit(data: &Dataset, params: &FitParams) -> Result<Self> {
-        let start = std::time::Instant::now();
         let (task, profile) = data.task_and_profile()?;
         let n = data.rows.len();
         if params.folds < 2 {
@@ -459,7 +456,6 @@ impl SurrogateModel {
                 versions: distinct(rows.iter().map(|r| r.provenance.version.clone())),
             },
             params: params.clone(),
-            fit_seconds: start.elapsed().as_secs_f64(),
             cv,
             targets,
         })
@@ -734,8 +730,16 @@ mod tests {
                 seed: 7,
             };
             let model = SurrogateModel::fit(&data, &params).unwrap();
-            let again = SurrogateModel::fit(&data, &params).unwrap();
-            assert_eq!(model.cv, again.cv);
+            let pool = |n| {
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(n)
+                    .build()
+                    .unwrap()
+            };
+            let again = pool(1).install(|| SurrogateModel::fit(&data, &params).unwrap());
+            assert_eq!(again.to_json(), model.to_json(), "1 thread");
+            let again = pool(3).install(|| SurrogateModel::fit(&data, &params).unwrap());
+            assert_eq!(again.to_json(), model.to_json(), "3 threads");
             let back = SurrogateModel::parse("m.json", &model.to_json()).unwrap();
             assert_eq!(back.cv, model.cv);
             let archs: Vec<Arch> = probe.rows.iter().map(|r| r.arch()).collect();
