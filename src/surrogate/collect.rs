@@ -5,7 +5,9 @@
 use super::dataset::{self, Dataset, Provenance, Row};
 use crate::error::{Error, Result};
 use crate::measure::Measurement;
-use crate::nn::Arch;
+use crate::nn::{Arch, Reference};
+use crate::space::SearchSpace;
+use crate::task::Task;
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use std::collections::HashSet;
@@ -42,6 +44,21 @@ pub struct CollectSummary {
 /// genome only, not on the order or the thread that measures it.
 pub fn candidate_seed(seed: u64, id: &str) -> u64 {
     crate::rng::derive_seed(seed, crate::space::fnv1a64(id.as_bytes()))
+}
+
+/// The architectures a collection measures: the reference networks (ResNet-8/20/32 genomes),
+/// then `n` Latin-hypercube samples of `space` drawn with `seed`, all on `task`.
+///
+/// The same `space`, `n` and `seed` give the same list, so a rerun resumes the same collection.
+/// Latin-hypercube designs of different `n` do not nest: a larger `n` gives a new design.
+pub fn collection_archs(space: &SearchSpace, task: Task, n: usize, seed: u64) -> Vec<Arch> {
+    let mut rng = crate::rng::seeded(seed);
+    Reference::ALL
+        .iter()
+        .map(|r| r.genome())
+        .chain(space.sample_lhs(n, &mut rng))
+        .map(|g| Arch::for_task(g, task))
+        .collect()
 }
 
 /// Measures `archs` with `measurer` and appends one row per architecture to the CSV at `out`.
@@ -225,9 +242,7 @@ fn check_provenance(existing: &Dataset, prov: &Provenance) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::space::SearchSpace;
     use crate::surrogate::dataset::tests::fake_row;
-    use crate::task::Task;
 
     /// A deterministic fake: the measurement is a function of the genome and the seed, and it
     /// takes a few milliseconds. Genomes whose id is in `fail` fail.
@@ -274,6 +289,22 @@ mod tests {
             .collect();
         v.push(v[2].clone());
         v
+    }
+
+    #[test]
+    fn collection_list_is_references_then_lhs() {
+        let space = SearchSpace::load(format!(
+            "{}/search_spaces/resnet_tinyml.toml",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
+        let a = collection_archs(&space, Task::Digits, 20, 4);
+        assert_eq!(a.len(), 23);
+        assert_eq!(a[1].genome, Reference::Resnet20.genome());
+        assert_eq!(a[5].input, [1, 8, 8]);
+        assert!(a[3..].iter().all(|x| space.contains(&x.genome)));
+        assert_eq!(a, collection_archs(&space, Task::Digits, 20, 4));
+        assert_ne!(a[3..], collection_archs(&space, Task::Digits, 20, 5)[3..]);
     }
 
     fn prov() -> Provenance {
@@ -355,7 +386,8 @@ mod tests {
     fn another_budget_is_refused() {
         let d = dir("budget");
         let out = d.join("d.csv");
-        collect(&fake(), archs(3), &out, &prov(), 1, false).unwrap();
+        // With a progress bar (hidden when stderr is not a terminal).
+        collect(&fake(), archs(3), &out, &prov(), 1, true).unwrap();
         let other = Fake {
             fail: Vec::new(),
             budget: "epochs=9",
