@@ -9,6 +9,7 @@
 //! - [`hw`]: hardware profiles and the tile footprint.
 //! - [`task`]: the tasks and their input shapes.
 //! - [`data`]: the tasks' data sets: loaders, splits, normalisation, MFCC features.
+//! - [`surrogate`]: features, measured data sets, fitted models and their quality figures.
 //! - [`cli`]: the command-line interface.
 #![warn(missing_docs)]
 
@@ -23,6 +24,7 @@ pub mod model;
 pub mod nn;
 pub mod rng;
 pub mod space;
+pub mod surrogate;
 pub mod task;
 pub mod train;
 

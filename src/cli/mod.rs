@@ -2,7 +2,8 @@
 
 mod footprint;
 mod space;
-mod train;
+pub(crate) mod train;
+mod surrogate;
 
 use crate::error::Result;
 use clap::{Parser, Subcommand};
@@ -36,6 +37,9 @@ pub enum Command {
     Train(train::TrainArgs),
     /// Program a trained model on a hardware profile and measure accuracy versus time.
     Evaluate(train::EvaluateArgs),
+    /// Fit, evaluate and query surrogate models of measured accuracy and drift.
+    #[command(subcommand)]
+    Surrogate(surrogate::SurrogateCommand),
 }
 
 /// Runs the CLI on `args` and returns the process exit code (2 on any error).
@@ -70,6 +74,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Footprint(a) => footprint::run(a),
         Command::Train(a) => train::run_train(a),
         Command::Evaluate(a) => train::run_evaluate(a),
+        Command::Surrogate(c) => surrogate::run(c),
     }
 }
 

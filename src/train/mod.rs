@@ -6,9 +6,11 @@
 //! [`measure`] does both and returns a [`Measurement`].
 
 pub mod drift;
+mod measurer;
 mod record;
 
 pub use drift::*;
+pub use measurer::*;
 pub use record::*;
 
 use crate::data::{Dataset, TaskData};

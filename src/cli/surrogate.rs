@@ -1,0 +1,255 @@
+//! `analognas surrogate ...`
+
+use crate::error::{Error, Result};
+use crate::hw::HwProfile;
+use crate::nn::Arch;
+use crate::surrogate::{Dataset, FitParams, ModelKind, SurrogateModel, format_scores};
+use clap::{Args, Subcommand};
+use std::path::PathBuf;
+
+/// Surrogate subcommands.
+#[derive(Subcommand, Debug)]
+pub enum SurrogateCommand {
+    /// Fit a surrogate on a measured data set: k-fold cross-validation, then a final fit.
+    #[command(
+        after_help = "Example:\n  analognas surrogate fit --data surrogates/digits_pcm_aihwkit.csv --model xgboost --out model.json"
+    )]
+    Fit(FitArgs),
+    /// Quality of a fitted surrogate on another measured data set.
+    #[command(
+        after_help = "Example:\n  analognas surrogate eval --model surrogates/digits_pcm_aihwkit.json --data other.csv"
+    )]
+    Eval(EvalArgs),
+    /// Predicted 1-day accuracy, AVM and 1-day spread of one architecture.
+    #[command(
+        after_help = "Example:\n  analognas space sample -n 1 --seed 3 > genome.json\n  analognas surrogate predict --model surrogates/digits_pcm_aihwkit.json --arch genome.json"
+    )]
+    Predict(PredictArgs),
+    /// Measure architectures (Latin hypercube + the reference networks) by hardware-aware
+    /// training and drift evaluation, appending one CSV row each; a rerun resumes.
+    #[command(
+        after_help = "Example:\n  analognas surrogate collect --task digits --space search_spaces/resnet_tinyml.toml --profile hw_profiles/pcm_aihwkit.toml -n 300 --seed 1 --epochs 6 --reps 3 --out surrogates/digits_pcm_aihwkit.csv"
+    )]
+    Collect(CollectArgs),
+}
+
+/// Arguments of `surrogate collect`.
+#[derive(Args, Debug)]
+pub struct CollectArgs {
+    /// Task.
+    #[arg(long, value_enum, default_value_t = crate::task::Task::Digits)]
+    pub task: crate::task::Task,
+    /// Data folder of the task.
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Search space to sample.
+    #[arg(long, default_value = "search_spaces/resnet_tinyml.toml")]
+    pub space: PathBuf,
+    /// Hardware profile.
+    #[arg(long, default_value = "hw_profiles/pcm_aihwkit.toml")]
+    pub profile: PathBuf,
+    /// Architectures to sample by Latin hypercube (the three reference networks come on top).
+    #[arg(short, long)]
+    pub n: usize,
+    /// Seed of the sampling and of every measurement.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Training options.
+    #[command(flatten)]
+    pub train: super::train::TrainOptions,
+    /// Drift-evaluation repetitions per architecture.
+    #[arg(long, default_value_t = 3)]
+    pub reps: usize,
+    /// CSV to append to (created if missing).
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+fn run_collect(a: CollectArgs) -> Result<()> {
+    if a.reps == 0 {
+        return Err(Error::input("--reps: expected an integer >= 1, got 0"));
+    }
+    let space = crate::space::SearchSpace::load(&a.space)?;
+    let profile = HwProfile::load(&a.profile)?;
+    let mut train = a.train.config(&profile, false)?;
+    if a.train.epochs.is_none() && a.train.seconds.is_none() {
+        train.budget = crate::train::Budget::Epochs(6);
+    }
+    let data = crate::data::load(a.task, a.data.as_deref(), a.seed)?;
+    let archs = crate::surrogate::collection_archs(&space, a.task, a.n, a.seed);
+    let measurer = crate::train::TrainingMeasurer {
+        data,
+        profile: profile.clone(),
+        config: crate::train::MeasureConfig { train, reps: a.reps },
+        save_dir: None,
+    };
+    let prov = crate::surrogate::Provenance::new(a.task, space.name.clone(), profile.name.clone(), String::new());
+    let s = crate::surrogate::collect(&measurer, archs, &a.out, &prov, a.seed, true)?;
+    println!(
+        "{} architectures: {} already measured, {} measured now, {} failed; {} rows in {} ({:.0} s)",
+        s.requested,
+        s.already,
+        s.measured,
+        s.failed.len(),
+        s.rows,
+        a.out.display(),
+        s.seconds
+    );
+    for (id, e) in &s.failed {
+        println!("  failed {id}: {e}");
+    }
+    Ok(())
+}
+
+/// Arguments of `surrogate fit`.
+#[derive(Args, Debug)]
+pub struct FitArgs {
+    /// Measured data set (CSV written by `surrogate collect`).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Regressor family.
+    #[arg(long, value_enum, default_value_t = ModelKind::Xgboost)]
+    pub model: ModelKind,
+    /// Folds of the cross-validation (at least 2).
+    #[arg(long, default_value_t = 5)]
+    pub folds: usize,
+    /// Seed of the fold shuffle and the regressors.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Model file to write (JSON).
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// Arguments of `surrogate eval`.
+#[derive(Args, Debug)]
+pub struct EvalArgs {
+    /// Fitted model (JSON).
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Measured data set (CSV) of the same task and profile.
+    #[arg(long)]
+    pub data: PathBuf,
+}
+
+/// Arguments of `surrogate predict`.
+#[derive(Args, Debug)]
+pub struct PredictArgs {
+    /// Fitted model (JSON).
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Genome or architecture JSON (a bare genome takes the model's task).
+    #[arg(long)]
+    pub arch: PathBuf,
+    /// Hardware profile; default: hw_profiles/<the model's profile>.toml.
+    #[arg(long)]
+    pub profile: Option<PathBuf>,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs a surrogate subcommand.
+pub fn run(cmd: SurrogateCommand) -> Result<()> {
+    match cmd {
+        SurrogateCommand::Fit(a) => fit(a),
+        SurrogateCommand::Eval(a) => eval(a),
+        SurrogateCommand::Predict(a) => predict(a),
+        SurrogateCommand::Collect(a) => run_collect(a),
+    }
+}
+
+fn fit(a: FitArgs) -> Result<()> {
+    if a.folds < 2 {
+        return Err(Error::input(format!(
+            "--folds: expected an integer >= 2, got {}",
+            a.folds
+        )));
+    }
+    let data = Dataset::read(&a.data)?;
+    let params = FitParams {
+        kind: a.model,
+        folds: a.folds,
+        seed: a.seed,
+    };
+    let start = std::time::Instant::now();
+    let model = SurrogateModel::fit(&data, &params)?;
+    let seconds = start.elapsed().as_secs_f64();
+    println!(
+        "{} on {} rows of {} (task {}, profile {}) in {:.2} s",
+        model.kind,
+        model.data.rows,
+        a.data.display(),
+        model.task,
+        model.profile,
+        seconds
+    );
+    println!(
+        "held-out quality ({}-fold cross-validation, seed {}):",
+        a.folds, a.seed
+    );
+    print!("{}", format_scores(&model.cv));
+    model.save(&a.out)?;
+    println!("wrote {}", a.out.display());
+    Ok(())
+}
+
+fn eval(a: EvalArgs) -> Result<()> {
+    let model = SurrogateModel::load(&a.model)?;
+    let data = Dataset::read(&a.data)?;
+    let scores = model.evaluate(&data)?;
+    println!(
+        "{} ({}, fitted on {} rows of {}) on {} rows of {}:",
+        a.model.display(),
+        model.kind,
+        model.data.rows,
+        model.data.file,
+        data.rows.len(),
+        a.data.display()
+    );
+    print!("{}", format_scores(&scores));
+    Ok(())
+}
+
+fn predict(a: PredictArgs) -> Result<()> {
+    let model = SurrogateModel::load(&a.model)?;
+    let profile = match &a.profile {
+        Some(p) => HwProfile::load(p)?,
+        None => {
+            let p = super::shipped_dir("hw_profiles").join(format!("{}.toml", model.profile));
+            if !p.is_file() {
+                return Err(Error::input(format!(
+                    "--profile: expected a profile file (the model's profile {} is not in hw_profiles/)",
+                    model.profile
+                )));
+            }
+            HwProfile::load(p)?
+        }
+    };
+    model
+        .check_profile(&profile)
+        .map_err(|e| Error::input(format!("--{e}")))?;
+    let arch = Arch::load(&a.arch, model.task)?;
+    let p = model.predict(&arch, &profile);
+    if a.json {
+        let v = serde_json::json!({
+            "id": arch.genome.id(),
+            "acc_1d": p.acc_1d,
+            "avm": p.avm,
+            "acc_1d_std": p.acc_1d_std,
+        });
+        println!("{v}");
+        return Ok(());
+    }
+    println!(
+        "{} ({}) on {}, profile {}",
+        arch.genome.summary(),
+        arch.genome.id(),
+        model.task,
+        profile.name
+    );
+    println!("acc_1d      {:>8.2} %", p.acc_1d);
+    println!("avm         {:>8.2} points", p.avm);
+    println!("acc_1d_std  {:>8.2} points", p.acc_1d_std);
+    Ok(())
+}

@@ -1,0 +1,25 @@
+//! The surrogate (DESIGN.md 5): features of a genome, the measured data sets it is fitted on,
+//! the fitted models, their quality figures, the collection of measured data and a benchmark.
+//!
+//! ```no_run
+//! use analognas::surrogate::{Dataset, FitParams, SurrogateModel};
+//! let data = Dataset::read("surrogates/digits_pcm_aihwkit.csv")?;
+//! let model = SurrogateModel::fit(&data, &FitParams::default())?;
+//! print!("{}", analognas::surrogate::format_scores(&model.cv));
+//! model.save("model.json")?;
+//! # Ok::<(), analognas::Error>(())
+//! ```
+
+pub mod bench;
+pub mod collect;
+pub mod dataset;
+pub mod features;
+pub mod metrics;
+pub mod model;
+pub mod trees;
+
+pub use collect::{CollectSummary, Measurer, collect, collection_archs};
+pub use dataset::{Dataset, Provenance, Row};
+pub use features::{FEATURE_NAMES, N_FEATURES, features, features_with_tiles};
+pub use metrics::{kendall_tau, mae, spearman_rho};
+pub use model::{FitParams, ModelKind, Prediction, Score, SurrogateModel, Target, format_scores};
