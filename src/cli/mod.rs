@@ -1,6 +1,8 @@
 //! The command-line interface: argument parsing and dispatch; the work lives in the library.
 
+mod bench;
 mod footprint;
+mod hw;
 mod space;
 
 use crate::error::Result;
@@ -31,6 +33,12 @@ pub enum Command {
     Profiles,
     /// Tile footprint of an architecture on a hardware profile.
     Footprint(footprint::FootprintArgs),
+    /// Inspect the analog chip model (PCM noise, drift).
+    #[command(subcommand)]
+    Hw(hw::HwCommand),
+    /// Performance benchmarks.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
 }
 
 /// Runs the CLI on `args` and returns the process exit code (2 on any error).
@@ -63,6 +71,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Spaces => list_shipped("search_spaces"),
         Command::Profiles => list_shipped("hw_profiles"),
         Command::Footprint(a) => footprint::run(a),
+        Command::Hw(c) => hw::run(c),
+        Command::Bench(c) => bench::run(c),
     }
 }
 
