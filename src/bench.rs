@@ -116,3 +116,85 @@ pub fn backends_report(steps: usize) -> Result<String> {
     }
     Ok(out)
 }
+
+/// Cost of one measured candidate on `digits`: training throughput (digital and hardware-aware)
+/// and the wall time of one whole hardware-aware train + drift evaluation of a small network.
+pub fn train_report(epochs: usize, reps: usize) -> Result<String> {
+    use crate::space::{ConvType, Downsample, Genome, MainBlock};
+    use crate::train::{Budget, MeasureConfig, TrainConfig, measure, train};
+    let data = crate::data::load(Task::Digits, None, 0)?;
+    let genome = Genome {
+        oc0: 16,
+        ks0: 3,
+        blocks: vec![
+            MainBlock {
+                r: 1,
+                b: 1,
+                ct: ConvType::A,
+                wf: 1,
+            },
+            MainBlock {
+                r: 1,
+                b: 1,
+                ct: ConvType::C,
+                wf: 2,
+            },
+        ],
+        downsample: Downsample::LastTwo,
+    };
+    let arch = Arch::for_task(genome, Task::Digits);
+    let profile = crate::hw::HwProfile::default();
+    let digital = TrainConfig {
+        budget: Budget::Epochs(epochs),
+        ..TrainConfig::default()
+    };
+    let hwa = TrainConfig {
+        budget: Budget::Epochs(epochs),
+        ..TrainConfig::hardware_aware(&profile)
+    };
+    train(
+        &arch,
+        &data,
+        &TrainConfig {
+            budget: Budget::Epochs(1),
+            ..digital.clone()
+        },
+        0,
+    )?;
+    let d = train(&arch, &data, &digital, 1)?;
+    let h = train(&arch, &data, &hwa, 1)?;
+    let t = Instant::now();
+    let m = measure(
+        &arch,
+        &data,
+        &profile,
+        &MeasureConfig {
+            train: hwa.clone(),
+            reps,
+        },
+        1,
+    )?;
+    let whole = t.elapsed().as_secs_f64();
+    let mut out = format!(
+        "digits, {} ({} params, {} tiles), {epochs} epochs, batch {}\n",
+        arch.genome.summary(),
+        m.params,
+        m.tiles,
+        hwa.batch_size
+    );
+    out += &format!(
+        "digital training        {:>8.0} img/s  test {:.2}%\n",
+        d.images_per_second, d.acc_fp
+    );
+    out += &format!(
+        "hardware-aware training {:>8.0} img/s  test {:.2}%  (ratio to digital {:.2})\n",
+        h.images_per_second,
+        h.acc_fp,
+        h.images_per_second / d.images_per_second
+    );
+    out += &format!(
+        "one measured candidate (HWA training + drift evaluation at 5 times x {reps} reps): {whole:.2} s (training {:.2} s), acc 1d {:.2}%, AVM {:.2}\n",
+        m.train_seconds, m.acc_1d, m.avm
+    );
+    Ok(out)
+}

@@ -1,5 +1,6 @@
 //! End-to-end tests of the `analognas` binary (one integration binary, burn linked once).
 
 mod cli_foundation;
+mod cli_hw;
 mod cli_surrogate;
 mod util;

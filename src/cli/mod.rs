@@ -1,9 +1,11 @@
 //! The command-line interface: argument parsing and dispatch; the work lives in the library.
 
+mod bench;
 mod footprint;
+mod hw;
 mod space;
-pub(crate) mod train;
 mod surrogate;
+pub(crate) mod train;
 
 use crate::error::Result;
 use clap::{Parser, Subcommand};
@@ -40,6 +42,12 @@ pub enum Command {
     /// Fit, evaluate and query surrogate models of measured accuracy and drift.
     #[command(subcommand)]
     Surrogate(surrogate::SurrogateCommand),
+    /// Inspect the analog chip model (PCM noise, drift).
+    #[command(subcommand)]
+    Hw(hw::HwCommand),
+    /// Performance benchmarks.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
 }
 
 /// Runs the CLI on `args` and returns the process exit code (2 on any error).
@@ -75,6 +83,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Train(a) => train::run_train(a),
         Command::Evaluate(a) => train::run_evaluate(a),
         Command::Surrogate(c) => surrogate::run(c),
+        Command::Hw(c) => hw::run(c),
+        Command::Bench(c) => bench::run(c),
     }
 }
 

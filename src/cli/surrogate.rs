@@ -80,10 +80,18 @@ fn run_collect(a: CollectArgs) -> Result<()> {
     let measurer = crate::train::TrainingMeasurer {
         data,
         profile: profile.clone(),
-        config: crate::train::MeasureConfig { train, reps: a.reps },
+        config: crate::train::MeasureConfig {
+            train,
+            reps: a.reps,
+        },
         save_dir: None,
     };
-    let prov = crate::surrogate::Provenance::new(a.task, space.name.clone(), profile.name.clone(), String::new());
+    let prov = crate::surrogate::Provenance::new(
+        a.task,
+        space.name.clone(),
+        profile.name.clone(),
+        String::new(),
+    );
     let s = crate::surrogate::collect(&measurer, archs, &a.out, &prov, a.seed, true)?;
     println!(
         "{} architectures: {} already measured, {} measured now, {} failed; {} rows in {} ({:.0} s)",

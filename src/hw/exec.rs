@@ -9,7 +9,7 @@
 //! of a chunk are stored channel-major across its images (`[c][image][y][x]`), so a conv's output
 //! block `c_out x positions` is already the next layer's input.
 
-use super::periphery::{Workspace, matmul_wt};
+use super::periphery::{Workspace, grow, matmul_wt, multiversion};
 use super::weights::{ConvWeights, NetworkWeights};
 use crate::nn::LayerShape;
 use crate::rng::{SeededRng, derive_seed, seeded};
@@ -259,23 +259,38 @@ fn conv(
         let mut m0 = 0;
         while m0 < total {
             let b = block.min(total - m0);
-            patches.clear();
-            patches.resize(rows * b, 0.0);
-            im2col(input, n, s, m0, b, &mut patches);
-            engine.apply(node.layer, &patches, b, &mut out[m0..], total, ws, rng);
+            im2col(input, n, s, m0, b, grow(&mut patches, rows * b));
+            engine.apply(
+                node.layer,
+                &patches[..rows * b],
+                b,
+                &mut out[m0..],
+                total,
+                ws,
+                rng,
+            );
             m0 += b;
         }
         ws.patches = patches;
     }
-    for (ch, row) in out.chunks_exact_mut(total).enumerate() {
-        let (a, b) = (node.scale[ch], node.shift[ch]);
-        if relu {
-            row.iter_mut().for_each(|v| *v = (*v * a + b).max(0.0));
-        } else {
-            row.iter_mut().for_each(|v| *v = *v * a + b);
+    batch_norm(&mut out, total, &node.scale, &node.shift, relu);
+    out
+}
+
+multiversion! {
+    /// Batch norm folded to `scale * x + shift` per channel (rows of `total` values), then ReLU.
+    fn batch_norm(x: &mut [f32], total: usize, scale: &[f32], shift: &[f32], relu: bool) {
+        for ((row, &a), &b) in x.chunks_exact_mut(total).zip(scale).zip(shift) {
+            if relu {
+                row.iter_mut().for_each(|v| {
+                    let y = *v * a + b;
+                    *v = if y > 0.0 { y } else { 0.0 };
+                });
+            } else {
+                row.iter_mut().for_each(|v| *v = *v * a + b);
+            }
         }
     }
-    out
 }
 
 /// Unfolds output positions `m0 .. m0 + b` of a conv on a chunk of `n` images into `dst`

@@ -44,7 +44,8 @@ pub struct Periphery {
     pub bm_max_res: f32,
 }
 
-/// Scratch buffers of the periphery, reused across blocks (one per thread).
+/// Scratch buffers of the periphery, reused across blocks (one per thread). Buffers only grow,
+/// so each is zeroed once.
 #[derive(Debug, Default)]
 pub struct Workspace {
     q: Vec<f32>,
@@ -53,13 +54,52 @@ pub struct Workspace {
     nm: Vec<f32>,
     inv: Vec<f32>,
     red: Vec<f32>,
-    flags: Vec<u8>,
+    peak: Vec<f32>,
+    factor: Vec<f32>,
     xq: Vec<f32>,
     col: Vec<f32>,
     col_noise: Vec<f32>,
     /// The im2col patches of the block being processed.
     pub(crate) patches: Vec<f32>,
 }
+
+/// The first `n` elements of `v`, grown (zero-filled) when it is shorter.
+pub(crate) fn grow(v: &mut Vec<f32>, n: usize) -> &mut [f32] {
+    if v.len() < n {
+        v.resize(n, 0.0);
+    }
+    &mut v[..n]
+}
+
+/// Compiles a function body twice, plain and with AVX2+FMA enabled, and picks the second at run
+/// time where the CPU has it. The body does not use `mul_add`, so both give the same results.
+macro_rules! multiversion {
+    ($(#[$meta:meta])* fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $body:block) => {
+        $(#[$meta])*
+        #[allow(clippy::too_many_arguments)]
+        fn $name($($arg: $ty),*) {
+            #[inline(always)]
+            #[allow(clippy::too_many_arguments)]
+            fn kernel($($arg: $ty),*) $body
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx2,fma")]
+                #[allow(clippy::too_many_arguments)]
+                unsafe fn avx2($($arg: $ty),*) {
+                    kernel($($arg),*)
+                }
+                if std::arch::is_x86_feature_detected!("avx2")
+                    && std::arch::is_x86_feature_detected!("fma")
+                {
+                    // SAFETY: the CPU has the features `avx2` was compiled for.
+                    return unsafe { avx2($($arg),*) };
+                }
+            }
+            kernel($($arg),*)
+        }
+    };
+}
+pub(crate) use multiversion;
 
 /// Rounds to the nearest integer, ties to even (exact for |v| < 2^22; faster than `f32::round`
 /// and vectorisable without SSE4.1).
@@ -69,16 +109,108 @@ fn round_even(v: f32) -> f32 {
     (v + MAGIC) - MAGIC
 }
 
-/// Quantises `v` to `step` and clips it to `[-bound, bound]`, as AIHWKit does (quantise, then
-/// clip). `step = 0` skips the quantisation. Values beyond `bound + step` are clipped first, which
-/// does not change the result and keeps the rounding exact.
+/// `v` clipped to `[-b, b]` (comparisons, so it vectorises to min/max).
+#[inline(always)]
+fn clip(v: f32, b: f32) -> f32 {
+    let v = if v < -b { -b } else { v };
+    if v > b { b } else { v }
+}
+
+/// Quantises `v` to `step` (`inv_step = 1/step`) without clipping; `step = 0` leaves it. Values
+/// beyond `bound + step` are clipped first, which does not change the clipped result and keeps
+/// the rounding exact.
 #[inline(always)]
 fn quantise(v: f32, step: f32, inv_step: f32, bound: f32) -> f32 {
     if step > 0.0 {
-        let pre = bound + step;
-        round_even(v.max(-pre).min(pre) * inv_step) * step
+        round_even(clip(v, bound + step) * inv_step) * step
     } else {
         v
+    }
+}
+
+multiversion! {
+    /// `nm[j] = max_r |x[r * m + j]|`, 16 vectors at a time with the maxima in registers.
+    fn absmax_kernel(x: &[f32], m: usize, nm: &mut [f32]) {
+        const L: usize = 16;
+        let mut j = 0;
+        while j + L <= m {
+            let mut acc = [0f32; L];
+            for row in x.chunks_exact(m) {
+                for (a, &v) in acc.iter_mut().zip(&row[j..j + L]) {
+                    let v = v.abs();
+                    *a = if v > *a { v } else { *a };
+                }
+            }
+            nm[j..j + L].copy_from_slice(&acc);
+            j += L;
+        }
+        for (jj, a) in nm.iter_mut().enumerate().skip(j) {
+            *a = x.chunks_exact(m).fold(0f32, |acc, row| acc.max(row[jj].abs()));
+        }
+    }
+}
+
+multiversion! {
+    /// The DAC on a block: `q = clip(quantise(x * inv[j]), bound)`.
+    fn dac_kernel(x: &[f32], m: usize, inv: &[f32], q: &mut [f32], step: f32, inv_step: f32, bound: f32) {
+        for (qrow, xrow) in q.chunks_exact_mut(m).zip(x.chunks_exact(m)) {
+            if step > 0.0 {
+                let pre = bound + step;
+                for ((q, &v), &s) in qrow.iter_mut().zip(xrow).zip(inv) {
+                    *q = clip(round_even(clip(v * s, pre) * inv_step) * step, bound);
+                }
+            } else {
+                for ((q, &v), &s) in qrow.iter_mut().zip(xrow).zip(inv) {
+                    *q = clip(v * s, bound);
+                }
+            }
+        }
+    }
+}
+
+multiversion! {
+    /// Output noise and the ADC on a block, in place; `peak[j]` collects the largest |output|
+    /// of vector `j` before clipping.
+    fn adc_kernel(y: &mut [f32], noise: &[f32], sigma: f32, m: usize, peak: &mut [f32], step: f32, inv_step: f32, bound: f32) {
+        peak.fill(0.0);
+        let pre = bound + step;
+        for (c, yrow) in y.chunks_exact_mut(m).enumerate() {
+            if !noise.is_empty() {
+                for (v, &n) in yrow.iter_mut().zip(&noise[c * m..(c + 1) * m]) {
+                    *v += sigma * n;
+                }
+            }
+            if step > 0.0 {
+                for (v, p) in yrow.iter_mut().zip(peak.iter_mut()) {
+                    let q = round_even(clip(*v, pre) * inv_step) * step;
+                    *p = p.max(q.abs());
+                    *v = clip(q, bound);
+                }
+            } else {
+                for (v, p) in yrow.iter_mut().zip(peak.iter_mut()) {
+                    *p = p.max(v.abs());
+                    *v = clip(*v, bound);
+                }
+            }
+        }
+    }
+}
+
+multiversion! {
+    /// `out[c * stride + j] (+)= y[c * m + j] * factor[j]`.
+    fn scatter_kernel(out: &mut [f32], stride: usize, y: &[f32], m: usize, factor: &[f32], accumulate: bool) {
+        for (c, yrow) in y.chunks_exact(m).enumerate() {
+            let o = &mut out[c * stride..c * stride + m];
+            if accumulate {
+                for ((o, &v), &f) in o.iter_mut().zip(yrow).zip(factor) {
+                    *o += v * f;
+                }
+            } else {
+                for ((o, &v), &f) in o.iter_mut().zip(yrow).zip(factor) {
+                    *o = v * f;
+                }
+            }
+        }
     }
 }
 
@@ -104,14 +236,18 @@ impl Periphery {
 
     /// The DAC: quantise to the input step, clip to the input bound.
     pub fn dac(&self, v: f32) -> f32 {
-        let q = quantise(v, self.inp_step, self.inp_inv, self.inp_bound);
-        q.max(-self.inp_bound).min(self.inp_bound)
+        clip(
+            quantise(v, self.inp_step, self.inp_inv, self.inp_bound),
+            self.inp_bound,
+        )
     }
 
     /// The ADC: quantise to the output step, clip to the output bound.
     pub fn adc(&self, v: f32) -> f32 {
-        let q = quantise(v, self.out_step, self.out_inv, self.out_bound);
-        q.max(-self.out_bound).min(self.out_bound)
+        clip(
+            quantise(v, self.out_step, self.out_inv, self.out_bound),
+            self.out_bound,
+        )
     }
 
     /// Whether bound management stops after a try with input reduction `red` (AIHWKit: the
@@ -124,36 +260,38 @@ impl Periphery {
     /// Steps 1-2 for the inputs of one row split of a layer: the noise-management factor of each
     /// of the `m` vectors of `x` (`rows x m`) and the DAC outputs, kept in `ws` for the tiles of
     /// this row split.
+    ///
+    /// # Panics
+    /// Panics when `x` is not `rows x m`.
     pub fn prepare_inputs(&self, x: &[f32], rows: usize, m: usize, ws: &mut Workspace) {
         assert_eq!(x.len(), rows * m, "input block must be rows x m");
-        ws.nm.clear();
-        ws.nm.resize(m, 0.0);
+        if m == 0 {
+            return;
+        }
+        let nm = grow(&mut ws.nm, m);
         if self.noise_management {
-            for row in x.chunks_exact(m) {
-                for (a, &v) in ws.nm.iter_mut().zip(row) {
-                    *a = a.max(v.abs());
-                }
-            }
-            for a in ws.nm.iter_mut() {
-                if *a <= 0.0 || !a.is_finite() {
+            absmax_kernel(x, m, nm);
+            for a in nm.iter_mut() {
+                if !(*a > 0.0 && a.is_finite()) {
                     *a = 1.0;
                 }
             }
         } else {
-            ws.nm.fill(1.0);
+            nm.fill(1.0);
         }
-        ws.inv.clear();
-        ws.inv.extend(ws.nm.iter().map(|a| 1.0 / a));
-        ws.q.clear();
-        ws.q.resize(rows * m, 0.0);
-        let (step, inv_step, bound) = (self.inp_step, self.inp_inv, self.inp_bound);
-        for (qrow, xrow) in ws.q.chunks_exact_mut(m).zip(x.chunks_exact(m)) {
-            for ((q, &v), &s) in qrow.iter_mut().zip(xrow).zip(&ws.inv) {
-                *q = quantise(v * s, step, inv_step, bound)
-                    .max(-bound)
-                    .min(bound);
-            }
+        let inv = grow(&mut ws.inv, m);
+        for (i, a) in inv.iter_mut().zip(&ws.nm[..m]) {
+            *i = 1.0 / a;
         }
+        dac_kernel(
+            x,
+            m,
+            &ws.inv[..m],
+            grow(&mut ws.q, rows * m),
+            self.inp_step,
+            self.inp_inv,
+            self.inp_bound,
+        );
     }
 
     /// Steps 3-7 for one tile: `out[c * out_stride + j]` receives (or, with `accumulate`, adds)
@@ -175,23 +313,24 @@ impl Periphery {
         out_stride: usize,
         accumulate: bool,
     ) {
-        ws.y.clear();
-        ws.y.resize(cols * m, 0.0);
-        matmul_wt(w, rows, cols, &ws.q, m, &mut ws.y, m);
-        self.finish(w, rows, cols, x, m, ws, rng);
-        for c in 0..cols {
-            let o = &mut out[c * out_stride..c * out_stride + m];
-            let y = &ws.y[c * m..(c + 1) * m];
-            if accumulate {
-                for ((o, &y), (&a, &r)) in o.iter_mut().zip(y).zip(ws.nm.iter().zip(&ws.red)) {
-                    *o += y * (a * r * post);
-                }
-            } else {
-                for ((o, &y), (&a, &r)) in o.iter_mut().zip(y).zip(ws.nm.iter().zip(&ws.red)) {
-                    *o = y * (a * r * post);
-                }
-            }
+        if m == 0 {
+            return;
         }
+        let y = grow(&mut ws.y, cols * m);
+        matmul_wt(w, rows, cols, &ws.q[..rows * m], m, y, m);
+        self.finish(w, rows, cols, x, m, ws, rng);
+        let factor = grow(&mut ws.factor, m);
+        for ((f, &a), &r) in factor.iter_mut().zip(&ws.nm[..m]).zip(&ws.red[..m]) {
+            *f = a * r * post;
+        }
+        scatter_kernel(
+            out,
+            out_stride,
+            &ws.y[..cols * m],
+            m,
+            &ws.factor[..m],
+            accumulate,
+        );
     }
 
     /// Steps 4-6 on `ws.y` (the tile's `cols x m` analog outputs); leaves the ADC outputs in
@@ -207,32 +346,29 @@ impl Periphery {
         ws: &mut Workspace,
         rng: &mut SeededRng,
     ) {
-        if self.out_noise > 0.0 {
-            ws.noise.clear();
-            ws.noise.resize(cols * m, 0.0);
-            fill_normal(rng, &mut ws.noise);
-            let s = self.out_noise;
-            for (y, &n) in ws.y.iter_mut().zip(&ws.noise) {
-                *y += s * n;
-            }
-        }
-        ws.flags.clear();
-        ws.flags.resize(m, 0);
-        let (step, inv_step, bound) = (self.out_step, self.out_inv, self.out_bound);
-        for yrow in ws.y.chunks_exact_mut(m) {
-            for (y, f) in yrow.iter_mut().zip(ws.flags.iter_mut()) {
-                let q = quantise(*y, step, inv_step, bound);
-                *f |= u8::from(q > bound || q < -bound);
-                *y = q.max(-bound).min(bound);
-            }
-        }
-        ws.red.clear();
-        ws.red.resize(m, 1.0);
-        if !self.bound_management || self.bm_stop(1.0) || !ws.flags.contains(&1) {
+        let noise: &[f32] = if self.out_noise > 0.0 {
+            let n = grow(&mut ws.noise, cols * m);
+            fill_normal(rng, n);
+            n
+        } else {
+            &[]
+        };
+        adc_kernel(
+            &mut ws.y[..cols * m],
+            noise,
+            self.out_noise,
+            m,
+            grow(&mut ws.peak, m),
+            self.out_step,
+            self.out_inv,
+            self.out_bound,
+        );
+        grow(&mut ws.red, m).fill(1.0);
+        if !self.bound_management || self.bm_stop(1.0) {
             return;
         }
         for j in 0..m {
-            if ws.flags[j] == 0 {
+            if ws.peak[j] <= self.out_bound {
                 continue;
             }
             let mut red = 1.0f32;
@@ -261,30 +397,31 @@ impl Periphery {
         ws: &mut Workspace,
         rng: &mut SeededRng,
     ) -> bool {
-        ws.xq.clear();
-        ws.xq
-            .extend((0..rows).map(|r| self.dac(x[r * m + j] * scale)));
-        ws.col.clear();
-        ws.col.resize(cols, 0.0);
-        for (r, &v) in ws.xq.iter().enumerate() {
+        let xq = grow(&mut ws.xq, rows);
+        for (r, q) in xq.iter_mut().enumerate() {
+            *q = self.dac(x[r * m + j] * scale);
+        }
+        let col = grow(&mut ws.col, cols);
+        col.fill(0.0);
+        for (r, &v) in ws.xq[..rows].iter().enumerate() {
             if v != 0.0 {
-                for (c, &wv) in ws.col.iter_mut().zip(&w[r * cols..(r + 1) * cols]) {
+                for (c, &wv) in col.iter_mut().zip(&w[r * cols..(r + 1) * cols]) {
                     *c += wv * v;
                 }
             }
         }
-        ws.col_noise.clear();
-        ws.col_noise.resize(cols, 0.0);
+        let noise = grow(&mut ws.col_noise, cols);
         if self.out_noise > 0.0 {
-            fill_normal(rng, &mut ws.col_noise);
+            fill_normal(rng, noise);
+        } else {
+            noise.fill(0.0);
         }
-        let inv_step = self.out_inv;
         let mut clipped = false;
         for c in 0..cols {
             let v = ws.col[c] + self.out_noise * ws.col_noise[c];
-            let q = quantise(v, self.out_step, inv_step, self.out_bound);
+            let q = quantise(v, self.out_step, self.out_inv, self.out_bound);
             clipped |= q > self.out_bound || q < -self.out_bound;
-            ws.y[c * m + j] = q.max(-self.out_bound).min(self.out_bound);
+            ws.y[c * m + j] = clip(q, self.out_bound);
         }
         clipped
     }
@@ -305,18 +442,17 @@ impl Periphery {
         }
         self.prepare_inputs(&eye, rows, rows, ws);
         // The product with the identity picks rows of W: no GEMM needed.
-        ws.y.clear();
-        ws.y.resize(cols * rows, 0.0);
+        let y = grow(&mut ws.y, cols * rows);
         for j in 0..rows {
             let q = ws.q[j * rows + j];
             for c in 0..cols {
-                ws.y[c * rows + j] = q * w[j * cols + c];
+                y[c * rows + j] = q * w[j * cols + c];
             }
         }
         self.finish(w, rows, cols, &eye, rows, ws, rng);
         let mut sum = 0f64;
-        for yrow in ws.y.chunks_exact(rows) {
-            for ((&y, &a), &r) in yrow.iter().zip(&ws.nm).zip(&ws.red) {
+        for yrow in ws.y[..cols * rows].chunks_exact(rows) {
+            for ((&y, &a), &r) in yrow.iter().zip(&ws.nm[..rows]).zip(&ws.red[..rows]) {
                 sum += (y * a * r).abs() as f64;
             }
         }

@@ -46,8 +46,20 @@ impl TrainingMeasurer {
             self.config.train.budget.to_string(),
             seed,
         );
-        save_model_dir(&dir.join(arch.genome.id()), arch, &trained.net, Some(&metrics))?;
-        Ok(super::measurement_of(arch, &self.profile, &trained.net, trained.train_seconds, &report, seed))
+        save_model_dir(
+            &dir.join(arch.genome.id()),
+            arch,
+            &trained.net,
+            Some(&metrics),
+        )?;
+        Ok(super::measurement_of(
+            arch,
+            &self.profile,
+            &trained.net,
+            trained.train_seconds,
+            &report,
+            seed,
+        ))
     }
 }
 
@@ -62,6 +74,9 @@ impl Measurer for TrainingMeasurer {
             super::Budget::Epochs(e) => format!("epochs={e}"),
             super::Budget::Seconds(s) => format!("seconds={s}"),
         };
-        format!("{budget} hwa={} batch={} lr={} reps={}", t.hwa_noise, t.batch_size, t.lr, self.config.reps)
+        format!(
+            "{budget} hwa={} batch={} lr={} reps={}",
+            t.hwa_noise, t.batch_size, t.lr, self.config.reps
+        )
     }
 }
