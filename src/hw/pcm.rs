@@ -232,8 +232,10 @@ mod tests {
             last = mass;
         }
         // Without read noise, every single weight shrinks in magnitude with t.
-        let mut quiet = PcmConfig::default();
-        quiet.read_noise_scale = 0.0;
+        let quiet = PcmConfig {
+            read_noise_scale: 0.0,
+            ..PcmConfig::default()
+        };
         let m = PcmModel::new(&quiet);
         let p = m.program(&w, &mut crate::rng::seeded(3));
         let a = m.read(&p, 3600.0, &mut crate::rng::seeded(5));
@@ -265,8 +267,10 @@ mod tests {
             "correlation of two reads' errors: {corr}"
         );
         // With the read noise off, a read at t_inf = 0 returns the programmed weights.
-        let mut quiet = PcmConfig::default();
-        quiet.read_noise_scale = 0.0;
+        let quiet = PcmConfig {
+            read_noise_scale: 0.0,
+            ..PcmConfig::default()
+        };
         let q = PcmModel::new(&quiet).read(&p, 0.0, &mut crate::rng::seeded(1));
         for (x, y) in q.iter().zip(&p.weights) {
             assert!((x - y).abs() <= 1e-6 * y.abs().max(1e-3));
@@ -276,10 +280,12 @@ mod tests {
     #[test]
     fn scales_switch_effects_off() {
         let w = random_matrix(500, 10);
-        let mut cfg = PcmConfig::default();
-        cfg.prog_noise_scale = 0.0;
-        cfg.read_noise_scale = 0.0;
-        cfg.drift_scale = 0.0;
+        let cfg = PcmConfig {
+            prog_noise_scale: 0.0,
+            read_noise_scale: 0.0,
+            drift_scale: 0.0,
+            ..PcmConfig::default()
+        };
         let m = PcmModel::new(&cfg);
         let p = m.program(&w, &mut crate::rng::seeded(1));
         let amax = w.iter().fold(0f32, |a, x| a.max(x.abs()));
