@@ -8,6 +8,8 @@
 //! - [`nn`]: architectures, layer plans and the burn [`nn::Network`] built from a genome.
 //! - [`hw`]: hardware profiles and the tile footprint.
 //! - [`task`]: the tasks and their input shapes.
+//! - [`search`]: evolutionary multi-objective search, Pareto fronts, checkpoints, validation.
+//! - [`report`]: plots and `report.md` of a run directory.
 //! - [`cli`]: the command-line interface.
 #![warn(missing_docs)]
 
@@ -17,7 +19,9 @@ pub mod error;
 pub mod hw;
 pub mod measure;
 pub mod nn;
+pub mod report;
 pub mod rng;
+pub mod search;
 pub mod space;
 pub mod task;
 

@@ -1,6 +1,7 @@
 //! The command-line interface: argument parsing and dispatch; the work lives in the library.
 
 mod footprint;
+mod search;
 mod space;
 
 use crate::error::Result;
@@ -31,6 +32,10 @@ pub enum Command {
     Profiles,
     /// Tile footprint of an architecture on a hardware profile.
     Footprint(footprint::FootprintArgs),
+    /// Evolutionary search for the Pareto front of accuracy at 1 day versus tiles.
+    Search(Box<search::SearchArgs>),
+    /// Redraw the plots and report.md of a run directory.
+    Report(search::ReportArgs),
 }
 
 /// Runs the CLI on `args` and returns the process exit code (2 on any error).
@@ -63,6 +68,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Spaces => list_shipped("search_spaces"),
         Command::Profiles => list_shipped("hw_profiles"),
         Command::Footprint(a) => footprint::run(a),
+        Command::Search(a) => search::run(*a),
+        Command::Report(a) => search::report(a),
     }
 }
 
