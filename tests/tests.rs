@@ -1,4 +1,5 @@
 //! End-to-end tests of the `analognas` binary (one integration binary, burn linked once).
 
 mod cli_foundation;
+mod cli_search;
 mod util;

@@ -285,7 +285,7 @@ pub fn render(f: &RunFiles) -> String {
     if let Some(v) = f.validation.as_ref().filter(|v| v.skipped.is_none()) {
         let _ = writeln!(
             s,
-            "Networks chosen for validation: the front members that together cover the most hypervolume (greedy), plus the reference networks. Each was measured with the measured path (training, programming, drift evaluation); seeds are in validation.json.\n"
+            "Networks chosen for validation: the front members that together cover the most hypervolume (greedy), plus the reference networks. Each was measured by the run's validator (the measured path: training, programming onto the profile, evaluation at each drift time); its seed is in validation.json.\n"
         );
         let _ = writeln!(
             s,

@@ -126,7 +126,11 @@ fn pareto_data(f: &RunFiles) -> plots::ParetoData {
             .iter()
             .filter_map(|e| {
                 e.measured.as_ref().map(|m| plots::Marked {
-                    label: e.name.clone(),
+                    // References are named by their predicted marker beside it.
+                    label: match e.role {
+                        crate::search::ValidationRole::Front => e.name.clone(),
+                        crate::search::ValidationRole::Reference => String::new(),
+                    },
                     tiles: e.tiles as f64,
                     acc: m.acc_1d,
                 })

@@ -174,7 +174,7 @@ type Drawn<DB> = std::result::Result<(), DrawingAreaErrorKind<<DB as DrawingBack
 fn draw_pareto<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, d: &ParetoData) -> Drawn<DB> {
     root.fill(&WHITE)?;
     let width = root.dim_in_pixel().0;
-    let (main, bar) = root.split_horizontally(width - 150);
+    let (main, bar) = root.split_horizontally(width - 170);
     let all = || {
         d.evaluated
             .iter()
@@ -192,6 +192,10 @@ fn draw_pareto<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, d: &ParetoData
     .unwrap_or((1.0, 10.0));
     let (a_lo, a_hi) =
         range_of(all().map(|p| p.acc).chain(marks().map(|m| m.acc))).unwrap_or((0.0, 100.0));
+    // Zoom on the front: candidates far below it say little and would squash it.
+    let (k_lo, _) = range_of(d.front.iter().map(|p| p.acc).chain(marks().map(|m| m.acc)))
+        .unwrap_or((a_lo, a_hi));
+    let a_lo = a_lo.max(k_lo - 12.0);
     let (v_lo, mut v_hi) = range_of(all().map(|p| p.avm)).unwrap_or((0.0, 1.0));
     if v_hi - v_lo < 1e-9 {
         v_hi = v_lo + 1.0;
@@ -229,6 +233,7 @@ fn draw_pareto<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, d: &ParetoData
     let thin = |pts: &[Point]| {
         let mut seen = std::collections::HashSet::new();
         pts.iter()
+            .filter(|p| p.acc >= y_lo)
             .filter(|p| seen.insert((p.tiles as i64, (p.acc * 5.0) as i64, (p.avm * 2.0) as i64)))
             .copied()
             .collect::<Vec<_>>()
@@ -249,9 +254,12 @@ fn draw_pareto<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, d: &ParetoData
         .draw_series(
             thin(&d.evaluated)
                 .into_iter()
-                .map(|p| Circle::new((p.tiles, p.acc), 3, shade(p.avm).mix(0.55).filled())),
+                .map(|p| Circle::new((p.tiles, p.acc), 3, shade(p.avm).mix(0.4).filled())),
         )?
-        .label("evaluated candidates (colour = AVM)")
+        .label(match d.evaluated.iter().filter(|p| p.acc < y_lo).count() {
+            0 => "evaluated candidates (colour = AVM)".to_string(),
+            n => format!("evaluated candidates (colour = AVM; {n} below {y_lo:.0} % not shown)"),
+        })
         .legend(move |(x, y)| Circle::new((x, y), 4, viridis(0.5).filled()));
     if let Some(b) = d.tile_budget {
         chart
@@ -269,10 +277,23 @@ fn draw_pareto<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, d: &ParetoData
                 )
             });
     }
+    // The line joins the members that no other member beats on both accuracy and tiles (with
+    // AVM as a third objective, some members win only on AVM and stand off the line).
+    let mut line: Vec<Point> = d
+        .front
+        .iter()
+        .filter(|p| {
+            !d.front.iter().any(|q| {
+                q.tiles <= p.tiles && q.acc >= p.acc && (q.tiles < p.tiles || q.acc > p.acc)
+            })
+        })
+        .copied()
+        .collect();
+    line.sort_by(|a, b| a.tiles.total_cmp(&b.tiles).then(a.acc.total_cmp(&b.acc)));
     let mut stairs = Vec::new();
-    for (i, p) in d.front.iter().enumerate() {
+    for (i, p) in line.iter().enumerate() {
         if i > 0 {
-            stairs.push((p.tiles, d.front[i - 1].acc));
+            stairs.push((p.tiles, line[i - 1].acc));
         }
         stairs.push((p.tiles, p.acc));
     }
@@ -296,8 +317,8 @@ fn draw_pareto<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, d: &ParetoData
                     + Rectangle::new([(-6, -6), (6, 6)], RGBColor(0, 90, 200).stroke_width(3))
                     + Text::new(
                         m.label.clone(),
-                        (9, 4),
-                        (FONT, 15).into_font().color(&RGBColor(0, 60, 160)),
+                        (9, 6),
+                        (FONT, 16).into_font().color(&RGBColor(0, 50, 150)),
                     )
             }))?
             .label("validated networks (measured)")
@@ -330,27 +351,63 @@ fn draw_pareto<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, d: &ParetoData
         .border_style(BLACK.mix(0.5))
         .draw()?;
 
-    // Colour bar.
-    let mut cb = ChartBuilder::on(&bar)
-        .margin_top(70)
-        .margin_bottom(80)
-        .margin_right(20)
-        .y_label_area_size(95)
-        .build_cartesian_2d(0f64..1f64, v_lo..v_hi)?;
-    cb.configure_mesh()
-        .disable_x_axis()
-        .disable_mesh()
-        .y_desc("AVM: accuracy lost from 1 s to 30 days (points)")
-        .y_label_formatter(&|v| format!("{v:.1}"))
-        .label_style((FONT, 16))
-        .axis_desc_style((FONT, 16))
-        .draw()?;
-    let steps = 100;
-    cb.draw_series((0..steps).map(|i| {
-        let a = v_lo + (v_hi - v_lo) * i as f64 / steps as f64;
-        let b = v_lo + (v_hi - v_lo) * (i + 1) as f64 / steps as f64;
-        Rectangle::new([(0.0, a), (1.0, b)], shade((a + b) / 2.0).filled())
-    }))?;
+    draw_colour_bar(
+        &bar,
+        v_lo,
+        v_hi,
+        "AVM: accuracy lost from 1 s to 30 days (points)",
+    )
+}
+
+/// A vertical viridis bar for `lo..hi` with ticks and a rotated title, drawn in pixels.
+fn draw_colour_bar<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    lo: f64,
+    hi: f64,
+    title: &str,
+) -> Drawn<DB> {
+    let (_, h) = area.dim_in_pixel();
+    let (top, bottom) = (80i32, h as i32 - 90);
+    let (x0, x1) = (14i32, 44i32);
+    let y_of = |v: f64| bottom - ((v - lo) / (hi - lo) * (bottom - top) as f64).round() as i32;
+    for y in top..bottom {
+        let v = lo + (hi - lo) * (bottom - y) as f64 / (bottom - top) as f64;
+        area.draw(&Rectangle::new(
+            [(x0, y), (x1, y + 1)],
+            viridis((v - lo) / (hi - lo)).filled(),
+        ))?;
+    }
+    area.draw(&Rectangle::new(
+        [(x0, top), (x1, bottom)],
+        BLACK.stroke_width(1),
+    ))?;
+    let span = hi - lo;
+    let step = [0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0]
+        .into_iter()
+        .find(|s| span / s <= 8.0)
+        .unwrap_or(100.0);
+    let mut t = (lo / step).ceil() * step;
+    while t <= hi + 1e-9 {
+        let y = y_of(t);
+        area.draw(&PathElement::new(
+            vec![(x1, y), (x1 + 5, y)],
+            BLACK.stroke_width(1),
+        ))?;
+        let digits = if step < 1.0 { 1 } else { 0 };
+        area.draw(&Text::new(
+            format!("{t:.digits$}"),
+            (x1 + 8, y - 8),
+            (FONT, 16),
+        ))?;
+        t += step;
+    }
+    let style = (FONT, 17).into_font().transform(FontTransform::Rotate270);
+    let len = 8 * title.chars().count() as i32;
+    area.draw(&Text::new(
+        title.to_string(),
+        (x1 + 58, (top + bottom) / 2 + len / 2),
+        style,
+    ))?;
     Ok(())
 }
 
@@ -382,7 +439,7 @@ fn draw_drift<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, d: &DriftData) 
         )?;
     chart
         .configure_mesh()
-        .x_desc("time after programming (log scale)")
+        .x_desc("time after programming (seconds, log scale)")
         .y_desc("measured test accuracy (%), mean ± std")
         .x_label_formatter(&|t| crate::measure::time_label(*t))
         .y_label_formatter(&|y| format!("{y:.0}"))
