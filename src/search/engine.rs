@@ -563,7 +563,7 @@ mod tests {
                 let mut out = self.0.score(batch);
                 for (a, o) in batch.iter().zip(out.iter_mut()) {
                     let h = crate::space::fnv1a64(a.genome.id().as_bytes());
-                    if h % 5 == 0 {
+                    if h.is_multiple_of(5) {
                         *o = Outcome::Failed("diverged".into());
                     } else if h % 5 == 1
                         && let Outcome::Scored(s) = o

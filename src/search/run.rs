@@ -68,7 +68,9 @@ pub struct RunOptions {
     pub slow_ms: u64,
     /// Write the plots and `report.md` at the end.
     pub report: bool,
-    /// Sync `history.csv` to disk before each checkpoint (survives power loss, not only kills).
+    /// Sync `history.csv` to disk before each checkpoint, so that a power loss (not only a
+    /// kill) leaves a resumable directory. Default: false (the checkpoint itself is always
+    /// written with `write_atomic`, which syncs).
     pub sync: bool,
 }
 
@@ -78,7 +80,7 @@ impl Default for RunOptions {
             progress: false,
             slow_ms: 0,
             report: true,
-            sync: true,
+            sync: false,
         }
     }
 }
@@ -423,9 +425,14 @@ pub fn bench(
         task,
         rayon::current_num_threads()
     )];
-    let mut time = |label: &str, kind: AlgorithmKind, scorer: &mut dyn Scorer| -> Result<()> {
+    let mut time = |label: &str,
+                    kind: AlgorithmKind,
+                    objectives: Objectives,
+                    scorer: &mut dyn Scorer|
+     -> Result<()> {
         let mut s = settings.clone();
         s.algorithm = kind;
+        s.objectives = objectives;
         let t = Instant::now();
         let mut search = Search::new(space, task, s)?;
         search.run(scorer)?;
@@ -442,19 +449,28 @@ pub fn bench(
         Ok(())
     };
     let mut synthetic = synthetic_scorer(profile.clone());
+    let (two, three) = (Objectives { avm: false }, Objectives { avm: true });
     time(
         "nsga2, synthetic scorer",
         AlgorithmKind::Nsga2,
+        two,
+        &mut synthetic,
+    )?;
+    time(
+        "nsga2 with AVM objective, synthetic",
+        AlgorithmKind::Nsga2,
+        three,
         &mut synthetic,
     )?;
     time(
         "analognas (Alg. 1), synthetic scorer",
         AlgorithmKind::Analognas,
+        two,
         &mut synthetic,
     )?;
     if let Some(scorer) = scorer {
         let label = format!("nsga2, {}", scorer.name());
-        time(&label, AlgorithmKind::Nsga2, scorer)?;
+        time(&label, AlgorithmKind::Nsga2, two, scorer)?;
     }
     let dir = std::env::temp_dir().join(format!("analognas-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);

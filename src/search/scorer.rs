@@ -125,11 +125,7 @@ where
                 params,
             })
         };
-        if batch.len() < 16 {
-            batch.iter().map(one).collect()
-        } else {
-            batch.par_iter().map(one).collect()
-        }
+        batch.par_iter().with_min_len(8).map(one).collect()
     }
 }
 
@@ -139,10 +135,13 @@ where
 /// and shrinks with width, and a ripple of up to ±0.5 points from the genome's hash makes the
 /// landscape rugged. Returns `(acc_1d, avm, acc_1d_std)`.
 pub fn synthetic_prediction(arch: &Arch) -> (f64, f64, f64) {
+    synthetic_with_params(arch, arch.params())
+}
+
+fn synthetic_with_params(arch: &Arch, params: usize) -> (f64, f64, f64) {
     use crate::space::ConvType;
     let g = &arch.genome;
-    let params = arch.params() as f64;
-    let acc_fp = 97.5 - 62.0 / (1.0 + (params / 3000.0).powf(0.8));
+    let acc_fp = 97.5 - 62.0 / (1.0 + (params as f64 / 3000.0).powf(0.8));
     let blocks = g.blocks.len().max(1) as f64;
     let ct_loss: f64 = g
         .blocks
@@ -168,11 +167,36 @@ pub fn synthetic_prediction(arch: &Arch) -> (f64, f64, f64) {
 /// and benchmarks; its numbers describe no hardware).
 pub const SYNTHETIC: &str = "synthetic";
 
-/// [`synthetic_prediction`] as a [`Scorer`] with tiles counted on `profile`.
-pub fn synthetic_scorer(
+/// [`synthetic_prediction`] as a [`Scorer`], with tiles counted on a profile (one layer plan
+/// per architecture).
+pub struct SyntheticScorer {
     profile: HwProfile,
-) -> ClosureScorer<impl Fn(&Arch) -> (f64, f64, f64) + Send + Sync> {
-    ClosureScorer::new(SYNTHETIC, profile, synthetic_prediction)
+}
+
+impl Scorer for SyntheticScorer {
+    fn name(&self) -> &str {
+        SYNTHETIC
+    }
+
+    fn score(&mut self, batch: &[Arch]) -> Vec<Outcome> {
+        let one = |a: &Arch| {
+            let (tiles, params) = tiles_and_params(a, &self.profile);
+            let (acc_1d, avm, acc_1d_std) = synthetic_with_params(a, params);
+            Outcome::Scored(Scores {
+                acc_1d,
+                avm,
+                acc_1d_std,
+                tiles,
+                params,
+            })
+        };
+        batch.par_iter().with_min_len(8).map(one).collect()
+    }
+}
+
+/// The synthetic test scorer with tiles counted on `profile`.
+pub fn synthetic_scorer(profile: HwProfile) -> SyntheticScorer {
+    SyntheticScorer { profile }
 }
 
 #[cfg(test)]
@@ -214,6 +238,18 @@ mod tests {
             assert_eq!(sc.tiles, crate::hw::footprint(arch, &profile).tiles);
         }
         assert_eq!(s.name(), "synthetic");
+    }
+
+    #[test]
+    fn closure_scorer_matches_the_synthetic_scorer() {
+        let profile = HwProfile::default();
+        let batch: Vec<Arch> = Reference::ALL
+            .iter()
+            .map(|r| Arch::for_task(r.genome(), Task::Digits))
+            .collect();
+        let mut c = ClosureScorer::new("c", profile.clone(), synthetic_prediction);
+        assert_eq!(c.score(&batch), synthetic_scorer(profile).score(&batch));
+        assert_eq!(c.name(), "c");
     }
 
     #[test]
