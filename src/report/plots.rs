@@ -4,6 +4,7 @@
 use crate::error::{Error, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{FontStyle, register_font};
 use std::path::Path;
 
@@ -450,13 +451,12 @@ fn draw_drift<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, d: &DriftData) 
         .draw()?;
     if d.curves.is_empty() {
         let (w, h) = root.dim_in_pixel();
+        let style =
+            TextStyle::from((FONT, 22).into_font()).pos(Pos::new(HPos::Center, VPos::Center));
         root.draw(&Text::new(
             d.note.clone(),
-            (
-                w as i32 / 2 - 8 * d.note.len().min(80) as i32 / 2,
-                h as i32 / 2,
-            ),
-            (FONT, 22),
+            (w as i32 / 2, h as i32 / 2),
+            style,
         ))?;
         return Ok(());
     }
