@@ -10,6 +10,8 @@
 //! - [`task`]: the tasks and their input shapes.
 //! - [`data`]: the tasks' data sets: loaders, splits, normalisation, MFCC features.
 //! - [`surrogate`]: features, measured data sets, fitted models and their quality figures.
+//! - [`search`]: evolutionary multi-objective search, Pareto fronts, checkpoints, validation.
+//! - [`report`]: plots and `report.md` of a run directory.
 //! - [`cli`]: the command-line interface.
 #![warn(missing_docs)]
 
@@ -22,7 +24,9 @@ pub mod hw;
 pub mod measure;
 pub mod model;
 pub mod nn;
+pub mod report;
 pub mod rng;
+pub mod search;
 pub mod space;
 pub mod surrogate;
 pub mod task;

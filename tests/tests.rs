@@ -3,4 +3,5 @@
 mod cli_foundation;
 mod cli_hw;
 mod cli_surrogate;
+mod cli_search;
 mod util;

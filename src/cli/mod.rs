@@ -3,6 +3,7 @@
 mod bench;
 mod footprint;
 mod hw;
+mod search;
 mod space;
 mod surrogate;
 pub(crate) mod train;
@@ -48,6 +49,10 @@ pub enum Command {
     /// Performance benchmarks.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// Evolutionary search for the Pareto front of accuracy at 1 day versus tiles.
+    Search(Box<search::SearchArgs>),
+    /// Redraw the plots and report.md of a run directory.
+    Report(search::ReportArgs),
 }
 
 /// Runs the CLI on `args` and returns the process exit code (2 on any error).
@@ -85,6 +90,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Surrogate(c) => surrogate::run(c),
         Command::Hw(c) => hw::run(c),
         Command::Bench(c) => bench::run(c),
+        Command::Search(a) => search::run(*a),
+        Command::Report(a) => search::report(a),
     }
 }
 

@@ -1,0 +1,263 @@
+//! `analognas search` and `analognas report` end to end, with the synthetic test scorer.
+
+use crate::util::*;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn read(dir: &Path, file: &str) -> String {
+    std::fs::read_to_string(dir.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"))
+}
+
+fn search(out: &Path, extra: &[&str]) -> std::process::Output {
+    let mut args = vec![
+        "search",
+        "--surrogate",
+        "synthetic",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
+const KILL_RUN: [&str; 8] = [
+    "--population",
+    "60",
+    "--generations",
+    "80",
+    "--seed",
+    "3",
+    "--max-tiles",
+    "30",
+];
+
+/// Spawns `analognas ARGS`, waits for `dir/checkpoint.json`, lets it run `after` longer and
+/// kills it with SIGKILL; returns whether it was still running when killed.
+fn kill_mid_run(args: &[&str], dir: &Path, after: Duration) -> bool {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_analognas"))
+        .args(args)
+        .current_dir(root())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let ck = dir.join("checkpoint.json");
+    let t0 = Instant::now();
+    let seen = std::fs::metadata(&ck).map(|m| m.modified().unwrap()).ok();
+    loop {
+        let now = std::fs::metadata(&ck).map(|m| m.modified().unwrap()).ok();
+        if now.is_some() && now != seen {
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(60),
+            "no checkpoint appeared"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "exited before a checkpoint"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    std::thread::sleep(after);
+    let running = child.try_wait().unwrap().is_none();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    running
+}
+
+#[test]
+fn sigkill_and_resume_ends_with_the_uninterrupted_front() {
+    let base = fresh_dir("search-kill");
+    let (a, b) = (base.join("a"), base.join("b"));
+    let o = search(&a, &KILL_RUN);
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    let mut args = vec![
+        "search",
+        "--surrogate",
+        "synthetic",
+        "--out",
+        b.to_str().unwrap(),
+        "--slow-ms",
+        "25",
+    ];
+    args.extend_from_slice(&KILL_RUN);
+    assert!(kill_mid_run(&args, &b, Duration::from_millis(250)));
+    assert!(
+        !b.join("pareto.json").exists(),
+        "the run finished before the kill"
+    );
+    // Kill the resumed run too, then let a second resume finish.
+    let bs = b.to_str().unwrap();
+    let resume = ["search", "--resume", bs, "--slow-ms", "25"];
+    assert!(kill_mid_run(&resume, &b, Duration::from_millis(170)));
+    assert!(!b.join("pareto.json").exists());
+    let o = run(&["search", "--resume", bs]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("resumed after generation"),
+        "{}",
+        stdout(&o)
+    );
+
+    for file in ["pareto.json", "pareto.csv", "history.csv"] {
+        assert_eq!(
+            read(&a, file),
+            read(&b, file),
+            "{file} differs after kill and resume"
+        );
+    }
+    let rows = read(&b, "history.csv").lines().count() - 1;
+    let pareto: serde_json::Value = serde_json::from_str(&read(&b, "pareto.json")).unwrap();
+    assert_eq!(pareto["evaluations"], rows);
+    assert_eq!(pareto["hypervolume"].as_array().unwrap().len(), 80);
+    std::fs::remove_dir_all(base).unwrap();
+}
+
+#[test]
+fn search_writes_the_run_directory_and_report_redraws() {
+    let base = fresh_dir("search-files");
+    let d = base.join("run");
+    let o = search(
+        &d,
+        &[
+            "--population",
+            "20",
+            "--generations",
+            "6",
+            "--objectives",
+            "acc_1d,tiles,avm",
+            "--algorithm",
+            "analognas",
+            "--seed",
+            "9",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("validation: skipped"), "{}", stdout(&o));
+    for f in [
+        "run.json",
+        "history.csv",
+        "pareto.json",
+        "pareto.csv",
+        "checkpoint.json",
+        "validation.json",
+        "pareto.png",
+        "pareto.svg",
+        "drift.png",
+        "hypervolume.png",
+        "report.md",
+    ] {
+        let len = std::fs::metadata(d.join(f)).map(|m| m.len()).unwrap_or(0);
+        assert!(len > 0, "{f} missing or empty");
+    }
+    let info: serde_json::Value = serde_json::from_str(&read(&d, "run.json")).unwrap();
+    assert_eq!(info["algorithm"], "analognas");
+    assert_eq!(
+        info["objectives"],
+        serde_json::json!(["acc_1d", "tiles", "avm"])
+    );
+    assert_eq!(info["seed"], 9);
+    assert!(info["finished"].is_string());
+    let report = read(&d, "report.md");
+    assert!(report.contains("Validation was skipped"), "{report}");
+    assert!(report.contains("![Pareto front"));
+    assert!(read(&d, "pareto.svg").contains("<text"));
+
+    for f in ["report.md", "pareto.png", "drift.png", "hypervolume.png"] {
+        std::fs::remove_file(d.join(f)).unwrap();
+    }
+    let o = run(&["report", "--run", d.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o).lines().count(), 5);
+    assert_eq!(read(&d, "report.md"), report);
+    std::fs::remove_dir_all(base).unwrap();
+}
+
+#[test]
+fn budgets_hold_for_every_front_member() {
+    let base = fresh_dir("search-budget");
+    let d = base.join("run");
+    let o = search(
+        &d,
+        &[
+            "--population",
+            "30",
+            "--generations",
+            "10",
+            "--max-tiles",
+            "12",
+            "--max-params",
+            "150000",
+            "--max-avm",
+            "3.5",
+            "--validate-top",
+            "0",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let p: serde_json::Value = serde_json::from_str(&read(&d, "pareto.json")).unwrap();
+    let front = p["front"].as_array().unwrap();
+    assert!(!front.is_empty());
+    for m in front {
+        assert!(m["tiles"].as_u64().unwrap() <= 12, "{m}");
+        assert!(m["params"].as_u64().unwrap() <= 150_000, "{m}");
+        assert!(m["avm"].as_f64().unwrap() <= 3.5, "{m}");
+    }
+    assert_eq!(p["reference_point"]["tiles"], 13.0);
+    let history = read(&d, "history.csv");
+    assert!(history.lines().skip(1).any(|l| l.contains(",false,")));
+    std::fs::remove_dir_all(base).unwrap();
+}
+
+#[test]
+fn search_bad_input_is_one_line() {
+    let base = fresh_dir("search-bad");
+    let d = base.join("run");
+    let ds = d.to_str().unwrap();
+    assert_input_error(
+        &search(&d, &["--objectives", "acc_1d"]),
+        &["--objectives: expected acc_1d,tiles or acc_1d,tiles,avm"],
+    );
+    assert_input_error(
+        &search(&d, &["--population", "2"]),
+        &["--population: expected an integer >= 4, got 2"],
+    );
+    assert_input_error(
+        &search(&d, &["--max-avm", "0"]),
+        &["--max-avm: expected a number of points > 0, got 0"],
+    );
+    let o = run(&["search", "--surrogate", "nope.json", "--out", ds]);
+    assert_input_error(&o, &["--surrogate", "nope.json"]);
+    assert!(!d.exists(), "a failed start leaves no run directory");
+    assert_input_error(
+        &run(&["search", "--resume", base.to_str().unwrap()]),
+        &["--resume: expected a run directory with run.json"],
+    );
+    let o = search(&d, &["--population", "8", "--generations", "2"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_input_error(
+        &search(&d, &["--population", "8"]),
+        &["already holds a run", "--resume"],
+    );
+    assert_input_error(
+        &run(&["search", "--resume", ds, "--seed", "4"]),
+        &["--seed: not allowed with --resume"],
+    );
+    assert_input_error(
+        &run(&["search", "--resume", ds, "--generations", "1"]),
+        &["--generations: expected at least 2"],
+    );
+    // Extending a finished run continues it.
+    let o = run(&["search", "--resume", ds, "--generations", "3"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let p: serde_json::Value = serde_json::from_str(&read(&d, "pareto.json")).unwrap();
+    assert_eq!(p["generations"], 3);
+    let e = base.join("three");
+    let o = search(&e, &["--population", "8", "--generations", "3"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(read(&d, "pareto.json"), read(&e, "pareto.json"));
+    std::fs::remove_dir_all(base).unwrap();
+}
