@@ -20,6 +20,7 @@ pub mod cli;
 pub mod data;
 pub mod device;
 pub mod error;
+pub mod export;
 pub mod hw;
 pub mod measure;
 pub mod model;

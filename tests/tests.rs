@@ -1,7 +1,8 @@
 //! End-to-end tests of the `analognas` binary (one integration binary, burn linked once).
 
+mod cli_export;
 mod cli_foundation;
 mod cli_hw;
-mod cli_surrogate;
 mod cli_search;
+mod cli_surrogate;
 mod util;

@@ -1,6 +1,7 @@
 //! The command-line interface: argument parsing and dispatch; the work lives in the library.
 
 mod bench;
+mod export;
 mod footprint;
 mod hw;
 mod search;
@@ -40,6 +41,10 @@ pub enum Command {
     Train(train::TrainArgs),
     /// Program a trained model on a hardware profile and measure accuracy versus time.
     Evaluate(train::EvaluateArgs),
+    /// Export a found (or any) architecture as a model directory for use in your own code.
+    Export(export::ExportArgs),
+    /// Logits of a model directory on the first test samples, digitally or on a simulated chip.
+    Infer(export::InferArgs),
     /// Fit, evaluate and query surrogate models of measured accuracy and drift.
     #[command(subcommand)]
     Surrogate(surrogate::SurrogateCommand),
@@ -87,6 +92,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Footprint(a) => footprint::run(a),
         Command::Train(a) => train::run_train(a),
         Command::Evaluate(a) => train::run_evaluate(a),
+        Command::Export(a) => export::run_export(a),
+        Command::Infer(a) => export::run_infer(a),
         Command::Surrogate(c) => surrogate::run(c),
         Command::Hw(c) => hw::run(c),
         Command::Bench(c) => bench::run(c),
@@ -102,6 +109,20 @@ pub fn shipped_dir(dir: &str) -> std::path::PathBuf {
         local
     } else {
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir)
+    }
+}
+
+/// `path` as given when it exists or is absolute; else the same relative path inside the source
+/// tree this binary was built from (so the shipped defaults work from any directory).
+pub fn shipped_path(path: &std::path::Path) -> std::path::PathBuf {
+    if path.exists() || path.is_absolute() {
+        return path.to_path_buf();
+    }
+    let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+    if shipped.exists() {
+        shipped
+    } else {
+        path.to_path_buf()
     }
 }
 

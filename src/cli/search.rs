@@ -2,11 +2,13 @@
 
 use crate::error::{Error, Result};
 use crate::hw::HwProfile;
+use crate::nn::Arch;
 use crate::search::{
-    AlgorithmKind, Budgets, Objectives, Run, RunOptions, RunSpec, SYNTHETIC, Scorer,
+    AlgorithmKind, Budgets, ClosureScorer, Objectives, Run, RunOptions, RunSpec, SYNTHETIC, Scorer,
     SearchSettings, Validator, synthetic_scorer,
 };
 use crate::space::SearchSpace;
+use crate::surrogate::SurrogateModel;
 use crate::task::Task;
 use clap::Args;
 use std::path::{Path, PathBuf};
@@ -113,17 +115,46 @@ pub fn build_scorer(s: &ScoringSetup) -> Result<Box<dyn Scorer>> {
     if s.surrogate == SYNTHETIC {
         return Ok(Box::new(synthetic_scorer(s.profile.clone())));
     }
-    Err(Error::input(format!(
-        "--surrogate: expected \"{SYNTHETIC}\" (the surrogate model loader is not wired in this build), got \"{}\"",
-        s.surrogate
+    let model = SurrogateModel::load(super::shipped_path(Path::new(s.surrogate)))?;
+    model.check_profile(s.profile)?;
+    let profile = s.profile.clone();
+    Ok(Box::new(ClosureScorer::new(
+        "surrogate",
+        s.profile.clone(),
+        move |a: &Arch| {
+            let p = model.predict(a, &profile);
+            (p.acc_1d, p.avm, p.acc_1d_std)
+        },
     )))
 }
 
-/// The validator of a run (the measured path), or `None` when none is available; the report
-/// then says that validation was skipped and why.
-pub fn build_validator(_s: &ScoringSetup) -> Result<Option<Box<dyn Validator>>> {
-    Ok(None)
+/// The validator of a run: hardware-aware training and drift evaluation on the run's task,
+/// with the budget of the shipped surrogate's data (4 epochs, 3 repetitions); each trained
+/// network is kept under `<run>/models/<id>` for `analognas export`.
+///
+/// The `synthetic` test scorer models no hardware, so its runs are not validated.
+pub fn build_validator(s: &ScoringSetup, dir: &Path) -> Result<Option<Box<dyn Validator>>> {
+    if s.surrogate == SYNTHETIC {
+        return Ok(None);
+    }
+    let data = crate::data::load(s.task, s.data.map(Path::new), 0)?;
+    let mut train = crate::train::TrainConfig::hardware_aware(s.profile);
+    train.budget = crate::train::Budget::Epochs(VALIDATION_EPOCHS);
+    Ok(Some(Box::new(crate::train::TrainingMeasurer {
+        data,
+        profile: s.profile.clone(),
+        config: crate::train::MeasureConfig {
+            train,
+            reps: VALIDATION_REPS,
+        },
+        save_dir: Some(dir.join("models")),
+    })))
 }
+
+/// Training epochs of validation (the budget the shipped surrogate's data was measured with).
+pub const VALIDATION_EPOCHS: usize = 4;
+/// Drift-evaluation repetitions of validation.
+pub const VALIDATION_REPS: usize = 3;
 
 // ---------------------------------------------------------------------------------------------
 
@@ -142,7 +173,11 @@ pub fn run(a: SearchArgs) -> Result<()> {
         space: &run.space,
     };
     let mut scorer = build_scorer(&setup)?;
-    let validator = build_validator(&setup)?;
+    let validator = if run.info.validate_top > 0 {
+        build_validator(&setup, &run.dir)?
+    } else {
+        None
+    };
     eprintln!(
         "analognas: {progress_label} {} search in {} ({} x {}, seed {}, scorer {})",
         run.info.settings.algorithm.name(),
@@ -175,8 +210,14 @@ pub fn run(a: SearchArgs) -> Result<()> {
 
 fn create(a: &SearchArgs) -> Result<Run> {
     let task = a.task.unwrap_or(Task::Digits);
-    let space_path = a.space.clone().unwrap_or_else(|| DEFAULT_SPACE.into());
-    let profile_path = a.profile.clone().unwrap_or_else(|| DEFAULT_PROFILE.into());
+    let space_path = a
+        .space
+        .clone()
+        .unwrap_or_else(|| super::shipped_path(Path::new(DEFAULT_SPACE)));
+    let profile_path = a
+        .profile
+        .clone()
+        .unwrap_or_else(|| super::shipped_path(Path::new(DEFAULT_PROFILE)));
     let surrogate = a
         .surrogate
         .clone()

@@ -60,6 +60,10 @@ pub struct CollectArgs {
     /// Drift-evaluation repetitions per architecture.
     #[arg(long, default_value_t = 3)]
     pub reps: usize,
+    /// Skip sampled architectures above this many multiply-accumulates per input (the
+    /// reference networks are always measured); default: no limit.
+    #[arg(long)]
+    pub max_macs: Option<f64>,
     /// CSV to append to (created if missing).
     #[arg(long)]
     pub out: PathBuf,
@@ -76,7 +80,21 @@ fn run_collect(a: CollectArgs) -> Result<()> {
         train.budget = crate::train::Budget::Epochs(6);
     }
     let data = crate::data::load(a.task, a.data.as_deref(), a.seed)?;
-    let archs = crate::surrogate::collection_archs(&space, a.task, a.n, a.seed);
+    let mut archs = crate::surrogate::collection_archs(&space, a.task, a.n, a.seed);
+    if let Some(limit) = a.max_macs {
+        let before = archs.len();
+        let references: Vec<_> = crate::nn::Reference::ALL
+            .iter()
+            .map(|r| r.genome())
+            .collect();
+        archs.retain(|x| references.contains(&x.genome) || (x.macs() as f64) <= limit);
+        if archs.len() < before {
+            eprintln!(
+                "skipping {} sampled architectures over --max-macs {limit}",
+                before - archs.len()
+            );
+        }
+    }
     let measurer = crate::train::TrainingMeasurer {
         data,
         profile: profile.clone(),

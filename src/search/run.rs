@@ -366,7 +366,7 @@ impl Run {
             let why = if k == 0 {
                 "--validate-top 0".to_string()
             } else {
-                "no validator is available for this scorer (the measured path is not wired)"
+                "the synthetic test scorer models no hardware, so its fronts are not measured"
                     .to_string()
             };
             return Ok(ValidationFile::skipped(why));

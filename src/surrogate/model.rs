@@ -271,6 +271,11 @@ pub struct TargetModel {
     pub mean: f64,
     /// Standard deviation of the training values (1 when they are constant).
     pub scale: f64,
+    /// Smallest training value: predictions are clipped to the measured range, so that the
+    /// search cannot exploit trees that add up past what was ever measured (e.g. over 100 %).
+    pub min: f64,
+    /// Largest training value.
+    pub max: f64,
     /// The trees, fitted on standardised values.
     pub trees: Ensemble,
 }
@@ -288,8 +293,12 @@ impl TargetModel {
         let sd = (y.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n).sqrt();
         let scale = if sd > 1e-12 { sd } else { 1.0 };
         let z: Vec<f64> = y.iter().map(|v| (v - mean) / scale).collect();
+        let min = y.iter().copied().fold(f64::INFINITY, f64::min);
+        let max = y.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         Ok(TargetModel {
             target,
+            min,
+            max,
             mean,
             scale,
             trees: fit_ensemble(kind, rows, &z, seed)?,
@@ -299,7 +308,7 @@ impl TargetModel {
     /// The prediction for one feature vector, in the target's unit.
     #[inline]
     pub fn predict(&self, f: &[f64]) -> f64 {
-        self.mean + self.scale * self.trees.predict(f)
+        (self.mean + self.scale * self.trees.predict(f)).clamp(self.min, self.max)
     }
 }
 

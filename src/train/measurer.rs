@@ -80,3 +80,9 @@ impl Measurer for TrainingMeasurer {
         )
     }
 }
+
+impl crate::search::Validator for TrainingMeasurer {
+    fn validate(&self, arch: &Arch, seed: u64) -> Result<Measurement> {
+        self.measure_and_save(arch, seed)
+    }
+}

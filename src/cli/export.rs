@@ -1,0 +1,196 @@
+//! `analognas export` and `analognas infer`.
+
+use crate::error::{Error, Result};
+use crate::export::{ExportTraining, Pick, export_arch, export_from_run};
+use crate::hw::HwProfile;
+use crate::model::TrainedModel;
+use crate::nn::Arch;
+use crate::task::Task;
+use clap::Args;
+use std::path::PathBuf;
+
+/// Arguments of `export`.
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Examples:\n  analognas export --run results/example --rank 1 --out found\n  analognas export --run results/example --id 61721a21364a --out found --train --epochs 20\n  analognas export --arch genome.json --task mnist --out found --train"
+)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["run", "arch"])))]
+pub struct ExportArgs {
+    /// Search run directory.
+    #[arg(long)]
+    pub run: Option<PathBuf>,
+    /// 1-based rank in the run's front (the report's front table).
+    #[arg(long, conflicts_with = "id")]
+    pub rank: Option<usize>,
+    /// Genome id on the run's front.
+    #[arg(long)]
+    pub id: Option<String>,
+    /// A genome or architecture JSON instead of a run.
+    #[arg(long, conflicts_with = "run")]
+    pub arch: Option<PathBuf>,
+    /// Task of --arch (a bare genome takes its input shape and classes).
+    #[arg(long, value_enum, default_value_t = Task::Digits)]
+    pub task: Task,
+    /// Data folder of the task (for training and the check batch).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Hardware profile of --arch training.
+    #[arg(long, default_value = "hw_profiles/pcm_aihwkit.toml")]
+    pub profile: PathBuf,
+    /// Train (hardware-aware) before exporting.
+    #[arg(long)]
+    pub train: bool,
+    /// Epochs of --train.
+    #[arg(long, default_value_t = 10)]
+    pub epochs: usize,
+    /// Seed of --train.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Output directory.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// Runs `export`.
+pub fn run_export(a: ExportArgs) -> Result<()> {
+    if a.train && a.epochs == 0 {
+        return Err(Error::input("--epochs: expected an integer >= 1, got 0"));
+    }
+    let training = a.train.then_some(ExportTraining {
+        epochs: a.epochs,
+        seed: a.seed,
+    });
+    let info = match (&a.run, &a.arch) {
+        (Some(run), _) => {
+            let pick = match (a.rank, &a.id) {
+                (Some(r), _) => Pick::Rank(r),
+                (None, Some(id)) => Pick::Id(id.clone()),
+                (None, None) => {
+                    return Err(Error::input("export --run: expected --rank N or --id ID"));
+                }
+            };
+            export_from_run(run, &pick, &a.out, training.as_ref())?
+        }
+        (None, Some(path)) => {
+            let arch = Arch::load(path, a.task)?;
+            let profile = HwProfile::load(super::shipped_path(&a.profile))?;
+            export_arch(
+                &arch,
+                &a.out,
+                training.as_ref(),
+                &profile,
+                a.data.as_deref(),
+                format!("genome file {}", path.display()),
+                None,
+                None,
+            )?
+        }
+        (None, None) => return Err(Error::input("export: expected --run DIR or --arch FILE")),
+    };
+    println!(
+        "exported {} ({}, input {:?}, {} classes, {}) to {}",
+        info.id,
+        info.task,
+        info.input,
+        info.classes,
+        if info.weights {
+            "with trained weights"
+        } else {
+            "architecture only: add --train for weights"
+        },
+        a.out.display()
+    );
+    Ok(())
+}
+
+/// Arguments of `infer`.
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Example:\n  analognas infer --model found --n 4\n  analognas infer --model found --profile hw_profiles/pcm_aihwkit.toml --time 1d --json"
+)]
+pub struct InferArgs {
+    /// Model directory (from `train` or `export`).
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Data folder of the model's task.
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// First test samples to run.
+    #[arg(short, long, default_value_t = 8)]
+    pub n: usize,
+    /// Run on a simulated chip of this profile instead of digitally.
+    #[arg(long)]
+    pub profile: Option<PathBuf>,
+    /// Time after programming for --profile (s, m, h, d, y suffixes).
+    #[arg(long, default_value = "1d")]
+    pub time: String,
+    /// Seed of programming and read noise.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Print the logits as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs `infer`: logits of the first test samples, digital or analog.
+pub fn run_infer(a: InferArgs) -> Result<()> {
+    let device = crate::device::default_device();
+    let model = TrainedModel::load(&a.model, &device)?;
+    let task = [
+        Task::Digits,
+        Task::Mnist,
+        Task::Cifar10,
+        Task::Kws,
+        Task::Vww,
+    ]
+    .into_iter()
+    .find(|t| t.input_shape() == model.arch.input && t.classes() == model.arch.classes)
+    .ok_or_else(|| {
+        Error::input(format!(
+            "{}: the architecture matches no task",
+            a.model.display()
+        ))
+    })?;
+    let data = crate::data::load(task, a.data.as_deref(), 0)?;
+    let n = a.n.min(data.test.len());
+    let (x, y) = data.test.gather(&(0..n).collect::<Vec<_>>());
+    let logits = match &a.profile {
+        None => model.digital_logits(&x, n),
+        Some(p) => {
+            let t = crate::measure::parse_time(&a.time).ok_or_else(|| {
+                Error::input(format!(
+                    "--time: expected a time like 1s, 1h, 1d, 30d, 1y, got \"{}\"",
+                    a.time
+                ))
+            })?;
+            let profile = HwProfile::load(p)?;
+            let chip = model.program(&profile, crate::rng::derive_seed(a.seed, 1));
+            chip.read(t, crate::rng::derive_seed(a.seed, 2)).forward(
+                &x,
+                n,
+                crate::rng::derive_seed(a.seed, 3),
+            )
+        }
+    };
+    if a.json {
+        println!(
+            "{}",
+            serde_json::json!({ "logits": logits, "labels": y, "classes": model.arch.classes })
+        );
+        return Ok(());
+    }
+    let acc = crate::train::logits_accuracy(&logits, &y, model.arch.classes);
+    for (i, row) in logits.chunks(model.arch.classes).enumerate() {
+        let pred = row
+            .iter()
+            .enumerate()
+            .fold(
+                (0, f32::NEG_INFINITY),
+                |b, (j, &v)| if v > b.1 { (j, v) } else { b },
+            )
+            .0;
+        println!("sample {i}: label {} predicted {pred}", y[i]);
+    }
+    println!("accuracy on these {n}: {acc:.1}%");
+    Ok(())
+}
