@@ -39,6 +39,16 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 3)]
         reps: usize,
     },
+    /// A surrogate-only search of population 200 for 200 generations (the paper's setting):
+    /// with the synthetic test scorer and with the shipped surrogate.
+    #[command(
+        after_help = "Example:\n  analognas bench search --surrogate surrogates/digits_pcm_aihwkit.json"
+    )]
+    Search {
+        /// Surrogate model.
+        #[arg(long, default_value = "surrogates/digits_pcm_aihwkit.json")]
+        surrogate: PathBuf,
+    },
     /// Surrogate predictions per second and fit time on a measured CSV.
     #[command(
         after_help = "Example:\n  analognas bench surrogate --data surrogates/digits_pcm_aihwkit.csv"
@@ -87,7 +97,32 @@ pub fn run(cmd: BenchCommand) -> Result<()> {
             Ok(())
         }
         BenchCommand::Surrogate { data } => {
-            print!("{}", crate::surrogate::bench::run(&data)?);
+            print!(
+                "{}",
+                crate::surrogate::bench::run(&super::shipped_path(&data))?
+            );
+            Ok(())
+        }
+        BenchCommand::Search { surrogate } => {
+            let space = crate::space::SearchSpace::load(super::shipped_path(
+                std::path::Path::new(super::search::DEFAULT_SPACE),
+            ))?;
+            let profile = HwProfile::load(super::shipped_path(std::path::Path::new(
+                super::search::DEFAULT_PROFILE,
+            )))?;
+            let setup = super::search::ScoringSetup {
+                surrogate: &surrogate.display().to_string(),
+                task: Task::Digits,
+                data: None,
+                profile: &profile,
+                space: &space,
+            };
+            let mut scorer = super::search::build_scorer(&setup)?;
+            println!(
+                "{}",
+                crate::search::bench(&space, &profile, Task::Digits, Some(scorer.as_mut()))?
+                    .trim_end()
+            );
             Ok(())
         }
     }

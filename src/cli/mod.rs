@@ -4,7 +4,7 @@ mod bench;
 mod export;
 mod footprint;
 mod hw;
-mod search;
+pub(crate) mod search;
 mod space;
 mod surrogate;
 pub(crate) mod train;
