@@ -5,4 +5,5 @@ mod cli_foundation;
 mod cli_hw;
 mod cli_search;
 mod cli_surrogate;
+mod cli_train;
 mod util;

@@ -115,7 +115,11 @@ pub fn build_scorer(s: &ScoringSetup) -> Result<Box<dyn Scorer>> {
     if s.surrogate == SYNTHETIC {
         return Ok(Box::new(synthetic_scorer(s.profile.clone())));
     }
-    let model = SurrogateModel::load(super::shipped_path(Path::new(s.surrogate)))?;
+    let model = SurrogateModel::load(super::shipped_path(Path::new(s.surrogate))).map_err(|e| {
+        Error::input(format!(
+            "--surrogate: {e} (expected a model from `analognas surrogate fit`, or \"{SYNTHETIC}\")"
+        ))
+    })?;
     model.check_profile(s.profile)?;
     let profile = s.profile.clone();
     Ok(Box::new(ClosureScorer::new(

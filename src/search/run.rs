@@ -366,7 +366,7 @@ impl Run {
             let why = if k == 0 {
                 "--validate-top 0".to_string()
             } else {
-                "the synthetic test scorer models no hardware, so its fronts are not measured"
+                "no validator was given: the synthetic test scorer models no hardware, so its fronts are not measured"
                     .to_string()
             };
             return Ok(ValidationFile::skipped(why));
