@@ -227,16 +227,7 @@ pub fn export_arch(
 }
 
 fn task_of(arch: &Arch) -> Result<Task> {
-    [
-        Task::Digits,
-        Task::Mnist,
-        Task::Cifar10,
-        Task::Kws,
-        Task::Vww,
-    ]
-    .into_iter()
-    .find(|t| t.input_shape() == arch.input && t.classes() == arch.classes)
-    .ok_or_else(|| {
+    Task::for_shape(arch.input, arch.classes).ok_or_else(|| {
         Error::input(format!(
             "architecture input {:?} with {} classes matches no task",
             arch.input, arch.classes

@@ -39,6 +39,22 @@ impl Task {
         }
     }
 
+    /// Every task.
+    pub const ALL: [Task; 5] = [
+        Task::Digits,
+        Task::Mnist,
+        Task::Cifar10,
+        Task::Kws,
+        Task::Vww,
+    ];
+
+    /// The task with this input shape and number of classes, if any.
+    pub fn for_shape(input: [usize; 3], classes: usize) -> Option<Task> {
+        Task::ALL
+            .into_iter()
+            .find(|t| t.input_shape() == input && t.classes() == classes)
+    }
+
     /// The task's name as the CLI spells it.
     pub fn name(self) -> &'static str {
         match self {

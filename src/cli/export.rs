@@ -136,16 +136,7 @@ pub struct InferArgs {
 pub fn run_infer(a: InferArgs) -> Result<()> {
     let device = crate::device::default_device();
     let model = TrainedModel::load(&a.model, &device)?;
-    let task = [
-        Task::Digits,
-        Task::Mnist,
-        Task::Cifar10,
-        Task::Kws,
-        Task::Vww,
-    ]
-    .into_iter()
-    .find(|t| t.input_shape() == model.arch.input && t.classes() == model.arch.classes)
-    .ok_or_else(|| {
+    let task = Task::for_shape(model.arch.input, model.arch.classes).ok_or_else(|| {
         Error::input(format!(
             "{}: the architecture matches no task",
             a.model.display()
