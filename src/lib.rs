@@ -41,7 +41,7 @@
 //! - [`search`]: evolutionary multi-objective search, Pareto fronts, checkpoints, validation.
 //! - [`report`]: plots and `report.md` of a run directory.
 //! - [`model`] and [`export`]: found networks in and out of the tool.
-//! - [`cli`]: the command-line interface; [`bench`]: backend benchmarks.
+//! - [`cli`]: the command-line interface; [`bench`](mod@bench): backend benchmarks.
 #![warn(missing_docs)]
 
 pub mod bench;

@@ -3,7 +3,7 @@
 //! [`train`] fits a [`Network`] on a task with optional Gaussian weight noise in every forward
 //! pass (clean gradients, weight clipping after each step); [`drift`] programs the trained network
 //! on a hardware profile and measures its test accuracy from seconds to a year after programming;
-//! [`measure`] does both and returns a [`Measurement`].
+//! [`measure`] does both and returns a [`Measurement`](crate::measure::Measurement).
 
 pub mod drift;
 mod measurer;
