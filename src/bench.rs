@@ -105,8 +105,8 @@ pub fn backends_report(steps: usize) -> Result<String> {
     let reference = &results[0];
     for r in &results[1..] {
         out += &format!(
-            "ratio flex / {:?}: train {:.1}x, inference {:.1}x\n",
-            r.backend,
+            "ratio flex / {}: train {:.1}x, inference {:.1}x\n",
+            format!("{:?}", r.backend).to_lowercase(),
             reference.train_img_s / r.train_img_s,
             reference.infer_img_s / r.infer_img_s
         );
