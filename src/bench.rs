@@ -120,29 +120,9 @@ pub fn backends_report(steps: usize) -> Result<String> {
 /// Cost of one measured candidate on `digits`: training throughput (digital and hardware-aware)
 /// and the wall time of one whole hardware-aware train + drift evaluation of a small network.
 pub fn train_report(epochs: usize, reps: usize) -> Result<String> {
-    use crate::space::{ConvType, Downsample, Genome, MainBlock};
     use crate::train::{Budget, MeasureConfig, TrainConfig, measure, train};
     let data = crate::data::load(Task::Digits, None, 0)?;
-    let genome = Genome {
-        oc0: 16,
-        ks0: 3,
-        blocks: vec![
-            MainBlock {
-                r: 1,
-                b: 1,
-                ct: ConvType::A,
-                wf: 1,
-            },
-            MainBlock {
-                r: 1,
-                b: 1,
-                ct: ConvType::C,
-                wf: 2,
-            },
-        ],
-        downsample: Downsample::LastTwo,
-    };
-    let arch = Arch::for_task(genome, Task::Digits);
+    let arch = Arch::small_example(Task::Digits);
     let profile = crate::hw::HwProfile::default();
     let digital = TrainConfig {
         budget: Budget::Epochs(epochs),

@@ -203,6 +203,31 @@ impl Arch {
         }
     }
 
+    /// A small network of the default space, `oc0=16 ks0=3 | r1b1Aw1 r1b1Cw2` (7 tiles on
+    /// 512x512), used by the training benchmark, tests and examples.
+    pub fn small_example(task: Task) -> Self {
+        let genome = Genome {
+            oc0: 16,
+            ks0: 3,
+            blocks: vec![
+                MainBlock {
+                    r: 1,
+                    b: 1,
+                    ct: ConvType::A,
+                    wf: 1,
+                },
+                MainBlock {
+                    r: 1,
+                    b: 1,
+                    ct: ConvType::C,
+                    wf: 2,
+                },
+            ],
+            downsample: Downsample::LastTwo,
+        };
+        Arch::for_task(genome, task)
+    }
+
     /// Reads a genome or architecture JSON file. A bare genome takes `task`'s shape and classes.
     pub fn load(path: impl AsRef<Path>, task: Task) -> Result<Self> {
         let path = path.as_ref();

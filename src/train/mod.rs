@@ -391,30 +391,10 @@ fn progress_bar(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::space::{ConvType, Downsample, Genome, MainBlock};
     use crate::task::Task;
 
-    pub(crate) fn small_arch() -> Arch {
-        let g = Genome {
-            oc0: 16,
-            ks0: 3,
-            blocks: vec![
-                MainBlock {
-                    r: 1,
-                    b: 1,
-                    ct: ConvType::A,
-                    wf: 1,
-                },
-                MainBlock {
-                    r: 1,
-                    b: 1,
-                    ct: ConvType::C,
-                    wf: 2,
-                },
-            ],
-            downsample: Downsample::LastTwo,
-        };
-        Arch::for_task(g, Task::Digits)
+    fn small_arch() -> Arch {
+        Arch::small_example(Task::Digits)
     }
 
     fn subset(data: &TaskData, n: usize) -> TaskData {
