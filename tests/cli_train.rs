@@ -135,37 +135,14 @@ fn data_rows(path: &std::path::Path) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Rows without the wall-clock column, keyed by id, sorted.
-fn comparable(rows: &[String]) -> Vec<String> {
-    let header: Vec<String> = {
-        let h = std::fs::read_to_string(root().join("surrogates/digits_pcm_aihwkit.csv")).unwrap();
-        h.lines()
-            .next()
-            .unwrap()
-            .split(',')
-            .map(String::from)
-            .collect()
-    };
-    let t = header.iter().position(|c| c == "train_seconds").unwrap();
-    let mut v: Vec<String> = rows
-        .iter()
-        .map(|r| {
-            // The genome column is quoted JSON with commas: split around it.
-            let start = r.find("\"{").unwrap();
-            let end = r.find("}\"").unwrap() + 2;
-            let (head, rest) = (&r[..start], &r[end..]);
-            let mut fields: Vec<&str> = head.split(',').collect();
-            fields.pop();
-            let mut all: Vec<String> = fields.iter().map(|s| s.to_string()).collect();
-            all.push(r[start..end].to_string());
-            all.extend(rest.trim_start_matches(',').split(',').map(String::from));
-            assert_eq!(all.len(), header.len(), "{r}");
-            all.remove(t);
-            all.join(",")
-        })
-        .collect();
-    v.sort();
-    v
+/// The file's rows read with the project's CSV reader, without the wall-clock column, by id.
+fn comparable(path: &std::path::Path) -> Vec<analognas::surrogate::Row> {
+    let mut rows = analognas::surrogate::Dataset::read(path).unwrap().rows;
+    for r in &mut rows {
+        r.measurement.train_seconds = 0.0;
+    }
+    rows.sort_by(|a, b| a.measurement.id.cmp(&b.measurement.id));
+    rows
 }
 
 #[test]
@@ -225,7 +202,7 @@ fn collect_killed_with_sigkill_resumes_without_loss_or_duplicates() {
     );
     let resumed = data_rows(&killed);
     assert_eq!(resumed.len(), reference.len());
-    assert_eq!(comparable(&resumed), comparable(&reference));
+    assert_eq!(comparable(&killed), comparable(&straight));
     for row in &partial {
         assert!(
             resumed.contains(row),
