@@ -50,8 +50,8 @@ fn run(dir: &std::path::Path) -> analognas::Result<()> {
     );
 
     // Analog inference: program once, read one day later (drift, read noise, DAC/ADC, GDC).
-    let profile = HwProfile::load(analognas::cli::shipped_path(
-        "hw_profiles/pcm_aihwkit.toml".as_ref(),
+    let profile = HwProfile::load(analognas::files::shipped_path(
+        "hw_profiles/pcm_aihwkit.toml",
     ))?;
     let chip = model.program(&profile, 1);
     let logits = chip.read(86_400.0, 2).forward(&test.x, test.len(), 3);

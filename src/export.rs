@@ -7,14 +7,15 @@
 
 use crate::data::TaskData;
 use crate::error::{Error, Result, write_atomic};
+use crate::evaluate::{Executor, Job, MeasureConfig, TrainingMeasurer};
 use crate::hw::HwProfile;
-use crate::model::TrainedModel;
+use crate::measure::Measurement;
+use crate::model::{TrainedModel, WEIGHTS_FILE, write_arch_only};
 use crate::nn::Arch;
-use crate::space::Genome;
+use crate::progress::Observer;
+use crate::rundir::{FrontMember, ParetoFile, RunInfo, ValidationFile};
 use crate::task::Task;
-use crate::train::{
-    ARCH_FILE, METRICS_FILE, TrainConfig, WEIGHTS_FILE, metrics_of, save_model_dir, train,
-};
+use crate::train::TrainConfig;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -40,10 +41,11 @@ pub struct ExportInfo {
     pub source: String,
     /// Whether `model.bpk` holds trained weights.
     pub weights: bool,
-    /// Predicted figures from the search, when exported from a run.
-    pub predicted: Option<serde_json::Value>,
-    /// Measured figures from the run's validation, when it measured this network.
-    pub measured: Option<serde_json::Value>,
+    /// The front member as the search predicted it, when exported from a run.
+    pub predicted: Option<FrontMember>,
+    /// Measured figures: from the run's validation when it measured this network, or from the
+    /// training of `--train`.
+    pub measured: Option<Measurement>,
     /// Digital logits `[CHECK_SAMPLES, classes]` of the first test samples, computed before
     /// the weights were written: an import must reproduce them exactly.
     pub check_logits: Option<Vec<f32>>,
@@ -58,35 +60,67 @@ pub enum Pick {
     Id(String),
 }
 
-/// Whether and how to train on export: hardware-aware training with the profile's noise.
-#[derive(Clone, Debug)]
-pub struct ExportTraining {
+/// Whether and how to train on export: hardware-aware training with the profile's noise,
+/// measured (programmed and read at the drift times) through an executor like every other
+/// measurement.
+pub struct ExportTraining<'a> {
     /// Training epochs.
     pub epochs: usize,
-    /// Seed.
+    /// Programmings of the drift evaluation after training.
+    pub reps: usize,
+    /// Seed (the measurement's seed derives from it and the genome id).
     pub seed: u64,
+    /// Where the training runs.
+    pub executor: &'a dyn Executor,
+    /// Progress of the training.
+    pub observer: &'a dyn Observer,
 }
 
-impl ExportTraining {
+impl ExportTraining<'_> {
     fn config(&self, profile: &HwProfile) -> TrainConfig {
         TrainConfig {
             budget: crate::train::Budget::Epochs(self.epochs),
-            progress: true,
             ..TrainConfig::hardware_aware(profile)
         }
     }
-}
 
-fn read_json(path: &Path) -> Result<serde_json::Value> {
-    let text = crate::error::read_to_string(path)?;
-    serde_json::from_str(&text).map_err(|e| {
-        Error::input(format!(
-            "{}:{}:{}: invalid JSON: {e}",
-            path.display(),
-            e.line(),
-            e.column()
-        ))
-    })
+    /// Trains and measures `arch`; returns the trained model and its measurement.
+    fn train(
+        &self,
+        arch: &Arch,
+        data: TaskData,
+        profile: &HwProfile,
+        out: &Path,
+    ) -> Result<(TrainedModel, Measurement)> {
+        let staging = out.join(format!(".train-{}", std::process::id()));
+        let measurer = TrainingMeasurer {
+            data,
+            profile: profile.clone(),
+            config: MeasureConfig {
+                train: self.config(profile),
+                reps: self.reps.max(1),
+            },
+            save_dir: Some(staging.clone()),
+        };
+        let results = crate::evaluate::measure_all(
+            self.executor,
+            &measurer,
+            vec![Job::new(arch.clone(), self.seed)],
+            self.observer,
+        )?;
+        let outcome = results
+            .into_iter()
+            .next()
+            .map(|r| r.outcome)
+            .unwrap_or_else(|| Err("no result".into()));
+        let result = outcome.map_err(Error::Training).and_then(|m| {
+            let device = crate::device::default_device();
+            let model = TrainedModel::load(&staging.join(arch.genome.id()), &device)?;
+            Ok((model, m))
+        });
+        let _ = std::fs::remove_dir_all(&staging);
+        result
+    }
 }
 
 /// Exports the picked front member of a search run directory to `out`.
@@ -100,75 +134,48 @@ pub fn export_from_run(
     out: &Path,
     training: Option<&ExportTraining>,
 ) -> Result<ExportInfo> {
-    let info = read_json(&run.join("run.json"))?;
-    let pareto = read_json(&run.join("pareto.json"))?;
-    let task: Task = serde_json::from_value(info["task"].clone()).map_err(|e| {
-        Error::input(format!(
-            "{}: field task: {e}",
-            run.join("run.json").display()
-        ))
-    })?;
-    let front = pareto["front"].as_array().ok_or_else(|| {
-        Error::input(format!(
-            "{}: field front: expected a list",
-            run.join("pareto.json").display()
-        ))
-    })?;
-    let (rank, entry) = match pick {
+    let info = RunInfo::load(run)?;
+    let pareto = ParetoFile::load(run)?;
+    let task = info.task;
+    let pareto_path = run.join(crate::rundir::PARETO_JSON);
+    let (rank, member) = match pick {
         Pick::Rank(r) => {
-            if *r == 0 || *r > front.len() {
+            if *r == 0 || *r > pareto.front.len() {
                 return Err(Error::input(format!(
                     "--rank: expected 1..={} (the front of {}), got {r}",
-                    front.len(),
+                    pareto.front.len(),
                     run.display()
                 )));
             }
-            (*r, &front[r - 1])
+            (*r, &pareto.front[r - 1])
         }
-        Pick::Id(id) => front
+        Pick::Id(id) => pareto
+            .front
             .iter()
             .enumerate()
-            .find(|(_, e)| e["id"].as_str() == Some(id))
-            .map(|(i, e)| (i + 1, e))
+            .find(|(_, m)| &m.id == id)
+            .map(|(i, m)| (i + 1, m))
             .ok_or_else(|| {
                 Error::input(format!(
-                    "--id: {id} is not on the front of {}",
-                    run.display()
+                    "--id: {id} is not on the front in {}",
+                    pareto_path.display()
                 ))
             })?,
     };
-    let genome: Genome = serde_json::from_value(entry["genome"].clone()).map_err(|e| {
-        Error::input(format!(
-            "{}: front entry {rank}: field genome: {e}",
-            run.join("pareto.json").display()
-        ))
-    })?;
-    let arch = Arch::for_task(genome, task);
-    let measured = std::fs::read_to_string(run.join("validation.json"))
-        .ok()
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        .and_then(|v| {
-            v["entries"].as_array().and_then(|es| {
-                es.iter()
-                    .find(|e| e["id"] == entry["id"] && !e["measured"].is_null())
-                    .map(|e| e["measured"].clone())
-            })
-        });
-    let data_path = info["data"].as_str().map(PathBuf::from);
-    let profile_path = info["profile"].as_str().map(PathBuf::from);
+    let arch = Arch::for_task(member.genome.clone(), task);
+    let measured = ValidationFile::load_if_present(run)?
+        .and_then(|v| v.measured(&member.id).and_then(|e| e.measured.clone()));
+    let data_path = info.data.as_deref().map(PathBuf::from);
     let trained_dir = run.join("models").join(arch.genome.id());
     let source = format!("run {} rank {rank}", run.display());
-    let predicted = Some(entry.clone());
+    let predicted = Some(member.clone());
     if training.is_none() && trained_dir.join(WEIGHTS_FILE).is_file() {
         let device = crate::device::default_device();
         let model = TrainedModel::load(&trained_dir, &device)?;
         let data = crate::data::load(task, data_path.as_deref(), 0)?;
         return write_export(out, &arch, Some(&model), &data, source, predicted, measured);
     }
-    let profile = match profile_path {
-        Some(p) => HwProfile::load(crate::cli::shipped_path(&p))?,
-        None => HwProfile::default(),
-    };
+    let profile = HwProfile::load(crate::files::shipped_path(&info.profile))?;
     export_arch(
         &arch,
         out,
@@ -191,29 +198,18 @@ pub fn export_arch(
     profile: &HwProfile,
     data_path: Option<&Path>,
     source: String,
-    predicted: Option<serde_json::Value>,
-    measured: Option<serde_json::Value>,
+    predicted: Option<FrontMember>,
+    measured: Option<Measurement>,
 ) -> Result<ExportInfo> {
     let task = task_of(arch)?;
     let data = crate::data::load(task, data_path, 0)?;
-    let model = match training {
+    let (model, measured) = match training {
         Some(t) => {
-            let config = t.config(profile);
-            let trained = train(arch, &data, &config, t.seed)?;
-            let metrics = metrics_of(
-                &trained,
-                task.name(),
-                config.hwa_noise,
-                config.budget.to_string(),
-                t.seed,
-            );
-            Some(TrainedModel {
-                arch: arch.clone(),
-                net: trained.net,
-                metrics: Some(metrics),
-            })
+            std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+            let (model, m) = t.train(arch, data.clone(), profile, out)?;
+            (Some(model), Some(m))
         }
-        None => None,
+        None => (None, measured),
     };
     write_export(
         out,
@@ -241,8 +237,8 @@ fn write_export(
     model: Option<&TrainedModel>,
     data: &TaskData,
     source: String,
-    predicted: Option<serde_json::Value>,
-    measured: Option<serde_json::Value>,
+    predicted: Option<FrontMember>,
+    measured: Option<Measurement>,
 ) -> Result<ExportInfo> {
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
     let check_logits = model.map(|m| {
@@ -251,14 +247,8 @@ fn write_export(
         m.digital_logits(&x, n)
     });
     match model {
-        Some(m) => save_model_dir(out, arch, &m.net, m.metrics.as_ref())?,
-        None => {
-            for stale in [WEIGHTS_FILE, METRICS_FILE] {
-                let _ = std::fs::remove_file(out.join(stale));
-            }
-            let text = serde_json::to_string_pretty(arch).expect("arch serializes");
-            write_atomic(out.join(ARCH_FILE), text.as_bytes())?;
-        }
+        Some(m) => m.save(out)?,
+        None => write_arch_only(out, arch)?,
     }
     write_atomic(
         out.join(GENOME_FILE),

@@ -24,41 +24,69 @@
 //!    let model = TrainedModel::load("found".as_ref(), &device)?;
 //!    let x = vec![0.0f32; 64]; // one 1x8x8 digit
 //!    let digital = model.digital_logits(&x, 1);
-//!    let profile = HwProfile::load("hw_profiles/pcm_aihwkit.toml")?;
+//!    let profile = HwProfile::load(analognas::files::shipped_path("hw_profiles/pcm_aihwkit.toml"))?;
 //!    let one_day_later = model.program(&profile, 1).read(86_400.0, 2).forward(&x, 1, 3);
 //!    # Ok::<(), analognas::Error>(())
 //!    ```
 //!    `model.net` is the burn [`nn::Network`]: train it further, save it, or run it on any
 //!    burn device; [`nn::Network::from_arch`] builds the same module from any genome.
 //!
+//! ## Layers
+//!
+//! Data flows one way; a module imports only from the layers below it.
+//!
+//! ```text
+//!  7  main.rs + src/cli (the binary)   parse, resolve paths, print, progress bars
+//!  6  pipeline  report  export  bench  search -> validation -> report; files out
+//!  5  rundir                           typed run-directory files
+//!  4  search                           ask/tell engine, NSGA-II, Alg. 1, Pareto (sees a Scorer)
+//!  3  evaluate                         Measurer (what) + Executor (where)
+//!  2  train  model  surrogate          measure one genome; the model directory; predictions
+//!  1  space  data  hw  nn  synthetic   what a network is, the data, what the chip does
+//!  0  error  rng  task  files  measure  progress
+//! ```
+//!
 //! ## Crate map
+//! - [`files`]: the one resolver of shipped files (spaces, profiles, surrogates, data).
+//! - [`progress`]: the observer through which long operations report progress.
 //! - [`space`]: search spaces, genomes, sampling, mutation, crossover, repair.
 //! - [`nn`]: architectures, layer plans and the burn [`nn::Network`] built from a genome.
 //! - [`hw`]: hardware profiles, tile footprint, the PCM model, the periphery, analog inference.
 //! - [`task`] and [`data`]: the tasks and their data sets (loaders, splits, MFCC features).
-//! - [`train`]: hardware-aware training, drift evaluation, the measured path, model directories.
+//! - [`train`]: hardware-aware training and drift evaluation of one network.
+//! - [`model`]: the model directory (`arch.json`, `model.bpk`, `metrics.json`).
 //! - [`surrogate`]: features, measured data sets, fitted models and their quality figures.
-//! - [`search`]: evolutionary multi-objective search, Pareto fronts, checkpoints, validation.
+//! - [`evaluate`]: measuring many genomes: the [`evaluate::Measurer`] and
+//!   [`evaluate::Executor`] traits and the local executor.
+//! - [`search`]: evolutionary multi-objective search and Pareto fronts.
+//! - [`rundir`]: the files of a run directory, typed.
+//! - [`pipeline`]: a search run from start to report, and data collection for surrogates.
 //! - [`report`]: plots and `report.md` of a run directory.
-//! - [`model`] and [`export`]: found networks in and out of the tool.
-//! - [`cli`]: the command-line interface; [`bench`](mod@bench): backend benchmarks.
+//! - [`export`]: found networks out of the tool.
+//! - [`bench`](mod@bench): performance benchmarks, each against a reference measured in the
+//!   same run.
 #![warn(missing_docs)]
 
 pub mod bench;
-pub mod cli;
 pub mod data;
 pub mod device;
 pub mod error;
+pub mod evaluate;
 pub mod export;
+pub mod files;
 pub mod hw;
 pub mod measure;
 pub mod model;
 pub mod nn;
+pub mod pipeline;
+pub mod progress;
 pub mod report;
 pub mod rng;
+pub mod rundir;
 pub mod search;
 pub mod space;
 pub mod surrogate;
+pub mod synthetic;
 pub mod task;
 pub mod train;
 

@@ -1,3 +1,8 @@
+//! The `analognas` command: parses arguments, resolves paths, prints and draws progress bars;
+//! every computation lives in the library crate.
+
+mod cli;
+
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -8,5 +13,5 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    analognas::cli::main(std::env::args_os())
+    cli::main(std::env::args_os())
 }

@@ -1,6 +1,6 @@
-//! Using a found network in your own program: load a model directory written by
-//! `analognas train` or `analognas export`, run it digitally with burn, or program it onto a
-//! simulated PCM chip and run it at any time after programming.
+//! The model directory: a trained network on disk, as `analognas train`, `evaluate`, `export`,
+//! `infer` and your own program use it. One directory holds `arch.json` (genome, input shape,
+//! classes), `model.bpk` (the burn record) and `metrics.json` (how it was trained).
 //!
 //! ```no_run
 //! use analognas::model::TrainedModel;
@@ -10,18 +10,174 @@
 //! let model = TrainedModel::load("results/example/export".as_ref(), &device)?;
 //! let x = vec![0.0f32; 4 * 64]; // 4 digits of 1x8x8
 //! let digital = model.digital_logits(&x, 4);
-//! let profile = HwProfile::load("hw_profiles/pcm_aihwkit.toml")?;
+//! let profile = HwProfile::load(analognas::files::shipped_path("hw_profiles/pcm_aihwkit.toml"))?;
 //! let chip = model.program(&profile, 7);
 //! let after_a_day = chip.read(86_400.0, 8).forward(&x, 4, 9);
 //! # Ok::<(), analognas::Error>(())
 //! ```
 
-use crate::error::Result;
+use crate::data::{Dataset, TaskData};
+use crate::error::{Error, Result, write_atomic};
 use crate::hw::{AnalogNetwork, HwProfile, NetworkWeights};
 use crate::nn::{Arch, Network};
-use crate::train::{METRICS_FILE, TrainMetrics, load_model_dir, save_model_dir};
+use crate::progress::Observer;
+use crate::train::{DriftReport, EpochStats, TrainConfig, Trained, evaluate_drift, train_observed};
+use burn::module::Module;
+use burn::store::ModuleRecord;
 use burn::tensor::{Device, Tensor, TensorData};
+use serde::{Deserialize, Serialize};
 use std::path::Path;
+
+/// File name of the architecture in a model directory.
+pub const ARCH_FILE: &str = "arch.json";
+/// File name of the burn record (burnpack) in a model directory.
+pub const WEIGHTS_FILE: &str = "model.bpk";
+/// File name of the training metrics in a model directory.
+pub const METRICS_FILE: &str = "metrics.json";
+
+/// What `metrics.json` holds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainMetrics {
+    /// Task name.
+    pub task: String,
+    /// Digital test accuracy in percent.
+    pub acc_fp: f64,
+    /// Seconds spent training.
+    pub train_seconds: f64,
+    /// Training throughput.
+    pub images_per_second: f64,
+    /// Hardware-aware noise used.
+    pub hwa_noise: f64,
+    /// Training budget as text.
+    pub budget: String,
+    /// Seed.
+    pub seed: u64,
+    /// Per-epoch statistics.
+    pub curve: Vec<EpochStats>,
+}
+
+/// Writes a model directory: architecture, weights and metrics (each file atomically).
+fn save_model_dir(
+    dir: &Path,
+    arch: &Arch,
+    net: &Network,
+    metrics: Option<&TrainMetrics>,
+) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let arch_json = serde_json::to_string_pretty(arch).expect("arch serializes");
+    write_atomic(dir.join(ARCH_FILE), arch_json.as_bytes())?;
+    let bytes = net.clone().into_record().into_bytes().map_err(|e| {
+        Error::input(format!(
+            "{}: cannot encode weights: {e:?}",
+            dir.join(WEIGHTS_FILE).display()
+        ))
+    })?;
+    write_atomic(dir.join(WEIGHTS_FILE), &bytes)?;
+    if let Some(m) = metrics {
+        let text = serde_json::to_string_pretty(m).expect("metrics serialize");
+        write_atomic(dir.join(METRICS_FILE), text.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// Metrics of a fresh training run.
+fn metrics_of(
+    trained: &Trained,
+    task: &str,
+    hwa_noise: f64,
+    budget: String,
+    seed: u64,
+) -> TrainMetrics {
+    TrainMetrics {
+        task: task.to_string(),
+        acc_fp: trained.acc_fp,
+        train_seconds: trained.train_seconds,
+        images_per_second: trained.images_per_second,
+        hwa_noise,
+        budget,
+        seed,
+        curve: trained.curve.clone(),
+    }
+}
+
+/// Checks that `arch` fits `task`: the same input shape and number of classes.
+pub fn check_task_shape(arch: &Arch, task: crate::task::Task) -> Result<()> {
+    if arch.input != task.input_shape() || arch.classes != task.classes() {
+        return Err(Error::input(format!(
+            "architecture has input {:?} and {} classes, but task {task} has {:?} and {}",
+            arch.input,
+            arch.classes,
+            task.input_shape(),
+            task.classes()
+        )));
+    }
+    Ok(())
+}
+
+/// Writes only the architecture of a model directory (`arch.json`), removing stale weights
+/// and metrics: a directory that describes a network nobody trained yet.
+pub fn write_arch_only(dir: &Path, arch: &Arch) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    for stale in [WEIGHTS_FILE, METRICS_FILE] {
+        let _ = std::fs::remove_file(dir.join(stale));
+    }
+    let text = serde_json::to_string_pretty(arch).expect("arch serializes");
+    write_atomic(dir.join(ARCH_FILE), text.as_bytes())
+}
+
+/// Reads the architecture of a model directory.
+pub fn load_arch(dir: &Path) -> Result<Arch> {
+    let path = dir.join(ARCH_FILE);
+    if !path.is_file() {
+        return Err(Error::input(format!(
+            "{}: missing architecture file (expected a model directory written by `analognas train` or `export`)",
+            path.display()
+        )));
+    }
+    let text = crate::error::read_to_string(&path)?;
+    let arch: Arch = serde_json::from_str(&text).map_err(|e| {
+        Error::input(format!(
+            "{}:{}:{}: expected an architecture JSON: {e}",
+            path.display(),
+            e.line(),
+            e.column()
+        ))
+    })?;
+    arch.validate(&path.display().to_string())?;
+    Ok(arch)
+}
+
+/// Builds the network of a model directory on `device` and loads its weights.
+///
+/// A missing or corrupt record gives an error naming the file.
+fn load_model_dir(dir: &Path, device: &Device) -> Result<(Arch, Network)> {
+    let arch = load_arch(dir)?;
+    let path = dir.join(WEIGHTS_FILE);
+    if !path.is_file() {
+        return Err(Error::input(format!(
+            "{}: missing weights file (train the model or export with --train)",
+            path.display()
+        )));
+    }
+    let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+    let record = std::panic::catch_unwind(|| {
+        ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes))
+    })
+    .map_err(|_| Error::input(format!("{}: corrupt burn record", path.display())))?
+    .map_err(|e| Error::input(format!("{}: corrupt burn record: {e:?}", path.display())))?;
+    let net = Network::from_arch(&arch, device);
+    let net =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| net.try_load_record(record)))
+            .map_err(|_| Error::input(format!("{}: corrupt burn record", path.display())))?
+            .map_err(|e| {
+                Error::input(format!(
+                    "{}: record does not match {}: {e:?}",
+                    path.display(),
+                    ARCH_FILE
+                ))
+            })?;
+    Ok((arch, net))
+}
 
 /// A network with its architecture and trained weights, ready for inference.
 #[derive(Debug)]
@@ -53,6 +209,62 @@ impl TrainedModel {
             None
         };
         Ok(TrainedModel { arch, net, metrics })
+    }
+
+    /// Trains `arch` on `data` with `cfg` and `seed` (progress to `observer`) and keeps the
+    /// training metrics with the weights.
+    pub fn train(
+        arch: &Arch,
+        data: &TaskData,
+        cfg: &TrainConfig,
+        seed: u64,
+        observer: &dyn Observer,
+    ) -> Result<Self> {
+        let trained = train_observed(arch, data, cfg, seed, observer)?;
+        let metrics = metrics_of(
+            &trained,
+            data.task.name(),
+            cfg.hwa_noise,
+            cfg.budget.to_string(),
+            seed,
+        );
+        Ok(TrainedModel {
+            arch: arch.clone(),
+            net: trained.net,
+            metrics: Some(metrics),
+        })
+    }
+
+    /// [`TrainedModel::train`], then writes the model directory `dir`.
+    pub fn train_to_dir(
+        arch: &Arch,
+        data: &TaskData,
+        cfg: &TrainConfig,
+        seed: u64,
+        dir: &Path,
+        observer: &dyn Observer,
+    ) -> Result<Self> {
+        let model = Self::train(arch, data, cfg, seed, observer)?;
+        model.save(dir)?;
+        Ok(model)
+    }
+
+    /// Programs the network `reps` times onto `profile` and measures accuracy on `test` at
+    /// each of `times` (seconds after programming); all draws come from `seed`.
+    pub fn evaluate_drift(
+        &self,
+        test: &Dataset,
+        profile: &HwProfile,
+        times: &[f64],
+        reps: usize,
+        seed: u64,
+    ) -> Result<DriftReport> {
+        evaluate_drift(&self.net, &self.arch, test, profile, times, reps, seed)
+    }
+
+    /// Checks that the model fits `task`'s input shape and classes.
+    pub fn check_task(&self, task: crate::task::Task) -> Result<()> {
+        check_task_shape(&self.arch, task)
     }
 
     /// Writes the model as a directory that [`TrainedModel::load`] reads back.

@@ -32,16 +32,75 @@ const KILL_RUN: [&str; 8] = [
     "30",
 ];
 
-/// Spawns `analognas ARGS`, waits for `dir/checkpoint.json`, lets it run `after` longer and
-/// kills it with SIGKILL; returns whether it was still running when killed.
-fn kill_mid_run(args: &[&str], dir: &Path, after: Duration) -> bool {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_analognas"))
-        .args(args)
-        .current_dir(root())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+/// A scorer that takes 25 ms per batch: the slowdown that lets a test kill a run mid-way,
+/// injected through the library's API (the production CLI has no such flag).
+struct Slow(Box<dyn analognas::search::Scorer>);
+
+impl analognas::search::Scorer for Slow {
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+    fn score(&mut self, batch: &[analognas::nn::Arch]) -> Vec<analognas::search::Outcome> {
+        std::thread::sleep(Duration::from_millis(25));
+        self.0.score(batch)
+    }
+}
+
+/// Not a test of its own: the child process that `kill_mid_run` starts and kills. It runs the
+/// search of `KILL_RUN` in `$ANALOGNAS_KILL_DIR` through the library with the [`Slow`] scorer,
+/// creating the run or, with `$ANALOGNAS_KILL_RESUME`, resuming it.
+#[test]
+#[ignore = "child process of sigkill_and_resume_ends_with_the_uninterrupted_front"]
+fn slow_search_child() {
+    use analognas::pipeline::{Run, RunOptions, Scoring, SearchRequest};
+    let Some(dir) = std::env::var_os("ANALOGNAS_KILL_DIR") else {
+        return;
+    };
+    let dir = std::path::PathBuf::from(dir);
+    let mut run = if std::env::var_os("ANALOGNAS_KILL_RESUME").is_some() {
+        Run::open(&dir).unwrap()
+    } else {
+        let req = SearchRequest {
+            surrogate: Some("synthetic".into()),
+            population: Some(60),
+            generations: Some(80),
+            seed: Some(3),
+            max_tiles: Some(30),
+            ..SearchRequest::default()
+        };
+        Run::create(&dir, req.spec().unwrap()).unwrap()
+    };
+    let scoring = Scoring::for_run(&run).unwrap();
+    let mut slow = Scoring::new(Box::new(Slow(scoring.scorer)), scoring.measurer);
+    run.execute(
+        &mut slow,
+        &analognas::evaluate::LocalExecutor::default(),
+        &analognas::progress::Silent,
+        &RunOptions::default(),
+    )
+    .unwrap();
+}
+
+/// Starts [`slow_search_child`] on `dir` (resuming it with `resume`), waits for
+/// `dir/checkpoint.json`, lets it run `after` longer and kills it with SIGKILL; returns whether
+/// it was still running when killed.
+fn kill_mid_run(dir: &Path, resume: bool, after: Duration) -> bool {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args([
+        "--ignored",
+        "--exact",
+        "cli_search::slow_search_child",
+        "--test-threads",
+        "1",
+    ])
+    .env("ANALOGNAS_KILL_DIR", dir)
+    .current_dir(root())
+    .stdout(Stdio::null())
+    .stderr(Stdio::null());
+    if resume {
+        cmd.env("ANALOGNAS_KILL_RESUME", "1");
+    }
+    let mut child = cmd.spawn().unwrap();
     let ck = dir.join("checkpoint.json");
     let t0 = Instant::now();
     let seen = std::fs::metadata(&ck).map(|m| m.modified().unwrap()).ok();
@@ -74,25 +133,14 @@ fn sigkill_and_resume_ends_with_the_uninterrupted_front() {
     let o = search(&a, &KILL_RUN);
     assert!(o.status.success(), "{}", stderr(&o));
 
-    let mut args = vec![
-        "search",
-        "--surrogate",
-        "synthetic",
-        "--out",
-        b.to_str().unwrap(),
-        "--slow-ms",
-        "25",
-    ];
-    args.extend_from_slice(&KILL_RUN);
-    assert!(kill_mid_run(&args, &b, Duration::from_millis(250)));
+    assert!(kill_mid_run(&b, false, Duration::from_millis(250)));
     assert!(
         !b.join("pareto.json").exists(),
         "the run finished before the kill"
     );
     // Kill the resumed run too, then let a second resume finish.
     let bs = b.to_str().unwrap();
-    let resume = ["search", "--resume", bs, "--slow-ms", "25"];
-    assert!(kill_mid_run(&resume, &b, Duration::from_millis(170)));
+    assert!(kill_mid_run(&b, true, Duration::from_millis(170)));
     assert!(!b.join("pareto.json").exists());
     let o = run(&["search", "--resume", bs]);
     assert!(o.status.success(), "{}", stderr(&o));

@@ -1,11 +1,11 @@
 //! `analognas export` and `analognas infer`.
 
-use crate::error::{Error, Result};
-use crate::export::{ExportTraining, Pick, export_arch, export_from_run};
-use crate::hw::HwProfile;
-use crate::model::TrainedModel;
-use crate::nn::Arch;
-use crate::task::Task;
+use analognas::error::{Error, Result};
+use analognas::export::{ExportTraining, Pick, export_arch, export_from_run};
+use analognas::hw::HwProfile;
+use analognas::model::TrainedModel;
+use analognas::nn::Arch;
+use analognas::task::Task;
 use clap::Args;
 use std::path::PathBuf;
 
@@ -43,9 +43,15 @@ pub struct ExportArgs {
     /// Epochs of --train.
     #[arg(long, default_value_t = 10)]
     pub epochs: usize,
+    /// Programmings of the drift evaluation after --train (export.json records the result).
+    #[arg(long, default_value_t = 3)]
+    pub reps: usize,
     /// Seed of --train.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Where --train runs.
+    #[command(flatten)]
+    pub executor: super::ExecutorArgs,
     /// Output directory.
     #[arg(long)]
     pub out: PathBuf,
@@ -56,9 +62,17 @@ pub fn run_export(a: ExportArgs) -> Result<()> {
     if a.train && a.epochs == 0 {
         return Err(Error::input("--epochs: expected an integer >= 1, got 0"));
     }
+    if a.train && a.reps == 0 {
+        return Err(Error::input("--reps: expected an integer >= 1, got 0"));
+    }
+    let executor = a.executor.executor(true)?;
+    let bars = super::progress::Bars::new();
     let training = a.train.then_some(ExportTraining {
         epochs: a.epochs,
+        reps: a.reps,
         seed: a.seed,
+        executor: &executor,
+        observer: &bars,
     });
     let info = match (&a.run, &a.arch) {
         (Some(run), _) => {
@@ -73,7 +87,7 @@ pub fn run_export(a: ExportArgs) -> Result<()> {
         }
         (None, Some(path)) => {
             let arch = Arch::load(path, a.task)?;
-            let profile = HwProfile::load(super::shipped_path(&a.profile))?;
+            let profile = HwProfile::load(analognas::files::shipped_path(&a.profile))?;
             export_arch(
                 &arch,
                 &a.out,
@@ -134,7 +148,7 @@ pub struct InferArgs {
 
 /// Runs `infer`: logits of the first test samples, digital or analog.
 pub fn run_infer(a: InferArgs) -> Result<()> {
-    let device = crate::device::default_device();
+    let device = analognas::device::default_device();
     let model = TrainedModel::load(&a.model, &device)?;
     let task = Task::for_shape(model.arch.input, model.arch.classes).ok_or_else(|| {
         Error::input(format!(
@@ -142,25 +156,22 @@ pub fn run_infer(a: InferArgs) -> Result<()> {
             a.model.display()
         ))
     })?;
-    let data = crate::data::load(task, a.data.as_deref(), 0)?;
+    let data = analognas::data::load(task, a.data.as_deref(), 0)?;
     let n = a.n.min(data.test.len());
     let (x, y) = data.test.gather(&(0..n).collect::<Vec<_>>());
     let logits = match &a.profile {
         None => model.digital_logits(&x, n),
         Some(p) => {
-            let t = crate::measure::parse_time(&a.time).ok_or_else(|| {
+            let t = analognas::measure::parse_time(&a.time).ok_or_else(|| {
                 Error::input(format!(
                     "--time: expected a time like 1s, 1h, 1d, 30d, 1y, got \"{}\"",
                     a.time
                 ))
             })?;
-            let profile = HwProfile::load(p)?;
-            let chip = model.program(&profile, crate::rng::derive_seed(a.seed, 1));
-            chip.read(t, crate::rng::derive_seed(a.seed, 2)).forward(
-                &x,
-                n,
-                crate::rng::derive_seed(a.seed, 3),
-            )
+            let profile = HwProfile::load(analognas::files::shipped_path(p))?;
+            let chip = model.program(&profile, analognas::rng::derive_seed(a.seed, 1));
+            chip.read(t, analognas::rng::derive_seed(a.seed, 2))
+                .forward(&x, n, analognas::rng::derive_seed(a.seed, 3))
         }
     };
     if a.json {
@@ -170,7 +181,7 @@ pub fn run_infer(a: InferArgs) -> Result<()> {
         );
         return Ok(());
     }
-    let acc = crate::train::logits_accuracy(&logits, &y, model.arch.classes);
+    let acc = analognas::train::logits_accuracy(&logits, &y, model.arch.classes);
     for (i, row) in logits.chunks(model.arch.classes).enumerate() {
         let pred = row
             .iter()

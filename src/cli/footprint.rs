@@ -1,9 +1,9 @@
 //! `analognas footprint`
 
-use crate::error::{Error, Result};
-use crate::hw::{HwProfile, footprint};
-use crate::nn::{Arch, Reference};
-use crate::task::Task;
+use analognas::error::{Error, Result};
+use analognas::hw::{HwProfile, footprint};
+use analognas::nn::{Arch, Reference};
+use analognas::task::Task;
 use clap::Args;
 use std::path::PathBuf;
 

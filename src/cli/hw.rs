@@ -1,8 +1,8 @@
 //! `analognas hw ...`: inspect the analog chip model.
 
-use crate::error::{Error, Result};
-use crate::hw::{HwProfile, noise_stats, tile_slots};
-use crate::measure::time_label;
+use analognas::error::{Error, Result};
+use analognas::hw::{HwProfile, noise_stats, tile_slots};
+use analognas::measure::time_label;
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 
@@ -37,20 +37,6 @@ pub struct NoiseStatsArgs {
     pub json: bool,
 }
 
-/// A profile path as given, or the shipped profile of that name when the relative default
-/// path does not exist in the working directory.
-pub fn resolve_profile(path: &std::path::Path) -> PathBuf {
-    if path.exists() || path.is_absolute() {
-        return path.to_path_buf();
-    }
-    let shipped = super::shipped_dir("hw_profiles").join(path.file_name().unwrap_or_default());
-    if path.starts_with("hw_profiles") && shipped.exists() {
-        shipped
-    } else {
-        path.to_path_buf()
-    }
-}
-
 /// Runs a hw subcommand.
 pub fn run(cmd: HwCommand) -> Result<()> {
     match cmd {
@@ -72,7 +58,7 @@ fn noise_stats_cmd(a: NoiseStatsArgs) -> Result<()> {
             a.rows.saturating_mul(a.cols)
         )));
     }
-    let profile = HwProfile::load(resolve_profile(&a.profile))?;
+    let profile = HwProfile::load(analognas::files::shipped_path(&a.profile))?;
     let stats = noise_stats(&profile, a.rows, a.cols, a.seed);
     if a.json {
         println!(

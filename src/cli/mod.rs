@@ -1,15 +1,17 @@
-//! The command-line interface: argument parsing and dispatch; the work lives in the library.
+//! The command-line interface: argument parsing, path resolution, printing and progress bars;
+//! the work lives in the library. Nothing outside this module imports it.
 
 mod bench;
 mod export;
 mod footprint;
 mod hw;
-pub(crate) mod search;
+mod progress;
+mod search;
 mod space;
 mod surrogate;
-pub(crate) mod train;
+mod train;
 
-use crate::error::Result;
+use analognas::error::Result;
 use clap::{Parser, Subcommand};
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -102,42 +104,52 @@ pub fn run(cli: Cli) -> Result<()> {
     }
 }
 
-/// Folder of the shipped files: `./DIR` when it exists, else the one in the source tree.
-pub fn shipped_dir(dir: &str) -> std::path::PathBuf {
-    let local = std::path::PathBuf::from(dir);
-    if local.is_dir() {
-        local
-    } else {
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir)
-    }
+/// Where measurements run (`search` validation, `surrogate collect`, `export --train`).
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct ExecutorArgs {
+    /// Where measurements run: `local` (this machine's threads).
+    #[arg(long, default_value = "local", value_parser = ["local"])]
+    pub executor: String,
+    /// Measurements at the same time [default: the number of cores, or 1 for a single network].
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Threads of each measurement [default: 1, or every core for a single network]. A
+    /// measurement's result depends on this setting, never on --jobs.
+    #[arg(long)]
+    pub threads_per_candidate: Option<usize>,
 }
 
-/// `path` as given when it exists or is absolute; else the same relative path inside the source
-/// tree this binary was built from (so the shipped defaults work from any directory).
-pub fn shipped_path(path: &std::path::Path) -> std::path::PathBuf {
-    if path.exists() || path.is_absolute() {
-        return path.to_path_buf();
-    }
-    let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
-    if shipped.exists() {
-        shipped
-    } else {
-        path.to_path_buf()
+impl ExecutorArgs {
+    /// The executor these flags describe; `single` picks the defaults for one network.
+    pub fn executor(&self, single: bool) -> analognas::Result<analognas::evaluate::LocalExecutor> {
+        use analognas::evaluate::LocalExecutor;
+        for (flag, v) in [
+            ("--jobs", self.jobs),
+            ("--threads-per-candidate", self.threads_per_candidate),
+        ] {
+            if v == Some(0) {
+                return Err(analognas::Error::input(format!(
+                    "{flag}: expected an integer >= 1, got 0"
+                )));
+            }
+        }
+        let base = if single {
+            LocalExecutor::single()
+        } else {
+            LocalExecutor::default()
+        };
+        Ok(LocalExecutor::new(
+            self.jobs.unwrap_or(base.parallel),
+            self.threads_per_candidate
+                .unwrap_or(base.threads_per_candidate),
+        ))
     }
 }
 
 fn list_shipped(dir: &str) -> Result<()> {
-    let root = shipped_dir(dir);
-    let mut files: Vec<_> = std::fs::read_dir(&root)
-        .map_err(|e| crate::Error::io(&root, e))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .collect();
-    files.sort();
-    for p in files {
-        let shown = std::path::Path::new(dir).join(p.file_name().unwrap_or_default());
-        let line = if dir == "search_spaces" {
-            crate::space::SearchSpace::load(&p).map(|s| {
+    for (shown, p) in analognas::files::list_toml(dir)? {
+        let line = if dir == analognas::files::SPACES_DIR {
+            analognas::space::SearchSpace::load(&p).map(|s| {
                 format!(
                     "{:<36} {:>10.3e} architectures  {}",
                     shown.display(),
@@ -146,7 +158,7 @@ fn list_shipped(dir: &str) -> Result<()> {
                 )
             })
         } else {
-            crate::hw::HwProfile::load(&p).map(|h| {
+            analognas::hw::HwProfile::load(&p).map(|h| {
                 format!(
                     "{:<32} {}x{} tiles  {}",
                     shown.display(),

@@ -1,24 +1,11 @@
 //! `analognas search` and `analognas report`.
 
-use crate::error::{Error, Result};
-use crate::hw::HwProfile;
-use crate::nn::Arch;
-use crate::search::{
-    AlgorithmKind, Budgets, ClosureScorer, Objectives, Run, RunOptions, RunSpec, SYNTHETIC, Scorer,
-    SearchSettings, Validator, synthetic_scorer,
-};
-use crate::space::SearchSpace;
-use crate::surrogate::SurrogateModel;
-use crate::task::Task;
+use analognas::error::{Error, Result};
+use analognas::pipeline::{Run, RunOptions, Scoring, SearchRequest};
+use analognas::search::AlgorithmKind;
+use analognas::task::Task;
 use clap::Args;
 use std::path::{Path, PathBuf};
-
-/// Default search space.
-pub const DEFAULT_SPACE: &str = "search_spaces/resnet_tinyml.toml";
-/// Default hardware profile.
-pub const DEFAULT_PROFILE: &str = "hw_profiles/pcm_aihwkit.toml";
-/// Default surrogate.
-pub const DEFAULT_SURROGATE: &str = "surrogates/digits_pcm_aihwkit.json";
 
 /// Arguments of `search`. Every option has a default, so the bare command runs the demo.
 #[derive(Args, Debug, Default)]
@@ -76,9 +63,9 @@ pub struct SearchArgs {
     /// Continue the run in this directory from its checkpoint (settings come from its run.json).
     #[arg(long)]
     pub resume: Option<PathBuf>,
-    /// Sleep this many milliseconds after each generation (for tests).
-    #[arg(long, hide = true, default_value_t = 0)]
-    pub slow_ms: u64,
+    /// Where validation's measurements run.
+    #[command(flatten)]
+    pub executor: super::ExecutorArgs,
 }
 
 /// Arguments of `report`.
@@ -90,113 +77,26 @@ pub struct ReportArgs {
     pub run: PathBuf,
 }
 
-// ---------------------------------------------------------------------------------------------
-// Plug-in point: how a run's scorer and validator are built. This is the one place that knows
-// the concrete scorers; the search itself only sees the `Scorer` and `Validator` traits.
-// ---------------------------------------------------------------------------------------------
-
-/// What the scorer and validator of a run are built from.
-#[allow(dead_code)] // task, data and space are for the surrogate and measured-path plug-ins
-pub struct ScoringSetup<'a> {
-    /// `--surrogate` as given.
-    pub surrogate: &'a str,
-    /// The task.
-    pub task: Task,
-    /// `--data`, when given.
-    pub data: Option<&'a str>,
-    /// The hardware profile.
-    pub profile: &'a HwProfile,
-    /// The search space.
-    pub space: &'a SearchSpace,
-}
-
-/// The scorer of a run: `synthetic` is the test function; a model file is the surrogate.
-pub fn build_scorer(s: &ScoringSetup) -> Result<Box<dyn Scorer>> {
-    if s.surrogate == SYNTHETIC {
-        return Ok(Box::new(synthetic_scorer(s.profile.clone())));
-    }
-    let model = SurrogateModel::load(super::shipped_path(Path::new(s.surrogate))).map_err(|e| {
-        Error::input(format!(
-            "--surrogate: {e} (expected a model from `analognas surrogate fit`, or \"{SYNTHETIC}\")"
-        ))
-    })?;
-    model.check_profile(s.profile)?;
-    let profile = s.profile.clone();
-    Ok(Box::new(ClosureScorer::new(
-        "surrogate",
-        s.profile.clone(),
-        move |a: &Arch| {
-            let p = model.predict(a, &profile);
-            (p.acc_1d, p.avm, p.acc_1d_std)
-        },
-    )))
-}
-
-/// The validator of a run: hardware-aware training and drift evaluation on the run's task,
-/// with the budget of the shipped surrogate's data (4 epochs, 3 repetitions); each trained
-/// network is kept under `<run>/models/<id>` for `analognas export`.
-///
-/// The `synthetic` test scorer models no hardware, so its runs are not validated.
-pub fn build_validator(s: &ScoringSetup, dir: &Path) -> Result<Option<Box<dyn Validator>>> {
-    if s.surrogate == SYNTHETIC {
-        return Ok(None);
-    }
-    let data = crate::data::load(s.task, s.data.map(Path::new), 0)?;
-    let mut train = crate::train::TrainConfig::hardware_aware(s.profile);
-    train.budget = crate::train::Budget::Epochs(VALIDATION_EPOCHS);
-    Ok(Some(Box::new(crate::train::TrainingMeasurer {
-        data,
-        profile: s.profile.clone(),
-        config: crate::train::MeasureConfig {
-            train,
-            reps: VALIDATION_REPS,
-        },
-        save_dir: Some(dir.join("models")),
-    })))
-}
-
-/// Training epochs of validation (the budget the shipped surrogate's data was measured with).
-pub const VALIDATION_EPOCHS: usize = 4;
-/// Drift-evaluation repetitions of validation.
-pub const VALIDATION_REPS: usize = 3;
-
-// ---------------------------------------------------------------------------------------------
-
 /// Runs `search`.
 pub fn run(a: SearchArgs) -> Result<()> {
     let (mut run, progress_label) = match &a.resume {
         Some(dir) => (resume(&a, dir)?, "resumed"),
         None => (create(&a)?, "started"),
     };
-    let data = run.info.data.clone();
-    let setup = ScoringSetup {
-        surrogate: &run.info.surrogate,
-        task: run.info.task,
-        data: data.as_deref(),
-        profile: &run.profile,
-        space: &run.space,
-    };
-    let mut scorer = build_scorer(&setup)?;
-    let validator = if run.info.validate_top > 0 {
-        build_validator(&setup, &run.dir)?
-    } else {
-        None
-    };
+    let executor = a.executor.executor(false)?;
+    let mut scoring = Scoring::for_run(&run)?;
     eprintln!(
-        "analognas: {progress_label} {} search in {} ({} x {}, seed {}, scorer {})",
+        "analognas: {progress_label} {} search in {} ({} x {}, seed {}, scorer {}, measurements {})",
         run.info.settings.algorithm.name(),
         run.dir.display(),
         run.info.settings.population,
         run.info.settings.generations,
         run.info.settings.seed,
-        scorer.name()
+        scoring.scorer.name(),
+        analognas::evaluate::Executor::describe(&executor)
     );
-    let opts = RunOptions {
-        progress: true,
-        slow_ms: a.slow_ms,
-        ..RunOptions::default()
-    };
-    let s = run.execute(scorer.as_mut(), validator.as_deref(), &opts)?;
+    let bars = super::progress::Bars::new();
+    let s = run.execute(&mut scoring, &executor, &bars, &RunOptions::default())?;
     if let Some(g) = s.resumed_from {
         println!("resumed after generation {g}");
     }
@@ -213,52 +113,24 @@ pub fn run(a: SearchArgs) -> Result<()> {
 }
 
 fn create(a: &SearchArgs) -> Result<Run> {
-    let task = a.task.unwrap_or(Task::Digits);
-    let space_path = a
-        .space
-        .clone()
-        .unwrap_or_else(|| super::shipped_path(Path::new(DEFAULT_SPACE)));
-    let profile_path = a
-        .profile
-        .clone()
-        .unwrap_or_else(|| super::shipped_path(Path::new(DEFAULT_PROFILE)));
-    let surrogate = a
-        .surrogate
-        .clone()
-        .unwrap_or_else(|| DEFAULT_SURROGATE.into());
-    let mut spec = RunSpec::from_files(task, &space_path, &profile_path, &surrogate)?;
-    spec.data = a.data.as_ref().map(|d| d.display().to_string());
-    let seed = a.seed.unwrap_or(0);
-    spec.settings = SearchSettings {
-        algorithm: a.algorithm.unwrap_or(AlgorithmKind::Nsga2),
-        objectives: match &a.objectives {
-            Some(o) => Objectives::parse(o)?,
-            None => Objectives::default(),
-        },
-        budgets: Budgets {
-            max_tiles: a.max_tiles,
-            max_params: a.max_params,
-            max_avm: a.max_avm,
-        },
-        population: a.population.unwrap_or(200),
-        generations: a.generations.unwrap_or(200),
-        seed,
-        reference: spec.settings.reference,
+    let req = SearchRequest {
+        task: a.task,
+        data: a.data.clone(),
+        space: a.space.clone(),
+        profile: a.profile.clone(),
+        surrogate: a.surrogate.clone(),
+        population: a.population,
+        generations: a.generations,
+        algorithm: a.algorithm,
+        objectives: a.objectives.clone(),
+        max_tiles: a.max_tiles,
+        max_params: a.max_params,
+        max_avm: a.max_avm,
+        validate_top: a.validate_top,
+        seed: a.seed,
     };
-    spec.settings.validate()?;
-    spec.validate_top = a.validate_top.unwrap_or(5);
-    // Fail on a bad --surrogate before anything is written.
-    build_scorer(&ScoringSetup {
-        surrogate: &spec.surrogate,
-        task,
-        data: spec.data.as_deref(),
-        profile: &spec.profile,
-        space: &spec.space,
-    })?;
-    let out = a
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(format!("results/run-{seed}")));
+    let spec = req.spec()?;
+    let out = a.out.clone().unwrap_or_else(|| req.default_out());
     Run::create(&out, spec)
 }
 
@@ -284,25 +156,12 @@ fn resume(a: &SearchArgs, dir: &Path) -> Result<Run> {
             dir.join("run.json").display()
         )));
     }
-    let mut run = Run::open(dir)?;
-    if let Some(g) = a.generations {
-        if g < run.info.settings.generations {
-            return Err(Error::input(format!(
-                "--generations: expected at least {} (the run's generations) with --resume, got {g}",
-                run.info.settings.generations
-            )));
-        }
-        run.info.settings.generations = g;
-    }
-    if let Some(k) = a.validate_top {
-        run.info.validate_top = k;
-    }
-    Ok(run)
+    Run::resume(dir, a.generations, a.validate_top)
 }
 
 /// Runs `report`.
 pub fn report(a: ReportArgs) -> Result<()> {
-    for p in crate::report::write_report(&a.run)? {
+    for p in analognas::report::write_report(&a.run)? {
         println!("{}", p.display());
     }
     Ok(())

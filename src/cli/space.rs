@@ -1,7 +1,7 @@
 //! `analognas space ...`
 
-use crate::error::{Error, Result};
-use crate::space::SearchSpace;
+use analognas::error::{Error, Result};
+use analognas::space::SearchSpace;
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 
@@ -61,7 +61,7 @@ pub fn run(cmd: SpaceCommand) -> Result<()> {
                 return Err(Error::input("-n: expected an integer >= 1, got 0"));
             }
             let s = SearchSpace::load(&a.space)?;
-            let mut rng = crate::rng::seeded(a.seed);
+            let mut rng = analognas::rng::seeded(a.seed);
             let genomes = if a.lhs {
                 s.sample_lhs(a.n, &mut rng)
             } else {

@@ -1,9 +1,9 @@
 //! `analognas surrogate ...`
 
-use crate::error::{Error, Result};
-use crate::hw::HwProfile;
-use crate::nn::Arch;
-use crate::surrogate::{Dataset, FitParams, ModelKind, SurrogateModel, format_scores};
+use analognas::error::{Error, Result};
+use analognas::hw::HwProfile;
+use analognas::nn::Arch;
+use analognas::surrogate::{Dataset, FitParams, ModelKind, SurrogateModel, format_scores};
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 
@@ -30,15 +30,15 @@ pub enum SurrogateCommand {
     #[command(
         after_help = "Example:\n  analognas surrogate collect --task digits --space search_spaces/resnet_tinyml.toml --profile hw_profiles/pcm_aihwkit.toml -n 300 --seed 1 --epochs 6 --reps 3 --out surrogates/digits_pcm_aihwkit.csv"
     )]
-    Collect(CollectArgs),
+    Collect(Box<CollectArgs>),
 }
 
 /// Arguments of `surrogate collect`.
 #[derive(Args, Debug)]
 pub struct CollectArgs {
     /// Task.
-    #[arg(long, value_enum, default_value_t = crate::task::Task::Digits)]
-    pub task: crate::task::Task,
+    #[arg(long, value_enum, default_value_t = analognas::task::Task::Digits)]
+    pub task: analognas::task::Task,
     /// Data folder of the task.
     #[arg(long)]
     pub data: Option<PathBuf>,
@@ -67,50 +67,56 @@ pub struct CollectArgs {
     /// CSV to append to (created if missing).
     #[arg(long)]
     pub out: PathBuf,
+    /// Where the measurements run.
+    #[command(flatten)]
+    pub executor: super::ExecutorArgs,
 }
 
 fn run_collect(a: CollectArgs) -> Result<()> {
     if a.reps == 0 {
         return Err(Error::input("--reps: expected an integer >= 1, got 0"));
     }
-    let space = crate::space::SearchSpace::load(&a.space)?;
-    let profile = HwProfile::load(&a.profile)?;
-    let mut train = a.train.config(&profile, false)?;
+    let space = analognas::space::SearchSpace::load(analognas::files::shipped_path(&a.space))?;
+    let profile = HwProfile::load(analognas::files::shipped_path(&a.profile))?;
+    let mut train = a.train.config(&profile)?;
     if a.train.epochs.is_none() && a.train.seconds.is_none() {
-        train.budget = crate::train::Budget::Epochs(6);
+        train.budget = analognas::train::Budget::Epochs(6);
     }
-    let data = crate::data::load(a.task, a.data.as_deref(), a.seed)?;
-    let mut archs = crate::surrogate::collection_archs(&space, a.task, a.n, a.seed);
+    let data = analognas::data::load(a.task, a.data.as_deref(), a.seed)?;
+    let mut archs = analognas::pipeline::collection_archs(&space, a.task, a.n, a.seed);
     if let Some(limit) = a.max_macs {
         let before = archs.len();
-        let references: Vec<_> = crate::nn::Reference::ALL
+        let references: Vec<_> = analognas::nn::Reference::ALL
             .iter()
             .map(|r| r.genome())
             .collect();
         archs.retain(|x| references.contains(&x.genome) || (x.macs() as f64) <= limit);
         if archs.len() < before {
             eprintln!(
-                "skipping {} sampled architectures over --max-macs {limit}",
+                "analognas: skipping {} sampled architectures over --max-macs {limit}",
                 before - archs.len()
             );
         }
     }
-    let measurer = crate::train::TrainingMeasurer {
+    let measurer = analognas::evaluate::TrainingMeasurer {
         data,
         profile: profile.clone(),
-        config: crate::train::MeasureConfig {
+        config: analognas::evaluate::MeasureConfig {
             train,
             reps: a.reps,
         },
         save_dir: None,
     };
-    let prov = crate::surrogate::Provenance::new(
+    let prov = analognas::surrogate::Provenance::new(
         a.task,
         space.name.clone(),
         profile.name.clone(),
         String::new(),
     );
-    let s = crate::surrogate::collect(&measurer, archs, &a.out, &prov, a.seed, true)?;
+    let executor = a.executor.executor(false)?;
+    let bars = super::progress::Bars::new();
+    let s =
+        analognas::pipeline::collect(&executor, &measurer, archs, &a.out, &prov, a.seed, &bars)?;
     println!(
         "{} architectures: {} already measured, {} measured now, {} failed; {} rows in {} ({:.0} s)",
         s.requested,
@@ -181,7 +187,7 @@ pub fn run(cmd: SurrogateCommand) -> Result<()> {
         SurrogateCommand::Fit(a) => fit(a),
         SurrogateCommand::Eval(a) => eval(a),
         SurrogateCommand::Predict(a) => predict(a),
-        SurrogateCommand::Collect(a) => run_collect(a),
+        SurrogateCommand::Collect(a) => run_collect(*a),
     }
 }
 
@@ -242,13 +248,12 @@ fn predict(a: PredictArgs) -> Result<()> {
     let profile = match &a.profile {
         Some(p) => HwProfile::load(p)?,
         None => {
-            let p = super::shipped_dir("hw_profiles").join(format!("{}.toml", model.profile));
-            if !p.is_file() {
-                return Err(Error::input(format!(
+            let p = analognas::files::shipped_profile(&model.profile).ok_or_else(|| {
+                Error::input(format!(
                     "--profile: expected a profile file (the model's profile {} is not in hw_profiles/)",
                     model.profile
-                )));
-            }
+                ))
+            })?;
             HwProfile::load(p)?
         }
     };

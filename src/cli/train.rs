@@ -1,14 +1,12 @@
 //! `analognas train` and `analognas evaluate`.
 
-use crate::error::{Error, Result};
-use crate::hw::HwProfile;
-use crate::measure::{parse_time, time_label};
-use crate::nn::{Arch, Reference};
-use crate::task::Task;
-use crate::train::{
-    Budget, OptimizerKind, TrainConfig, evaluate_drift, load_model_dir, metrics_of, save_model_dir,
-    train,
-};
+use analognas::error::{Error, Result};
+use analognas::hw::HwProfile;
+use analognas::measure::{parse_time, time_label};
+use analognas::model::{TrainedModel, check_task_shape};
+use analognas::nn::{Arch, Reference};
+use analognas::task::Task;
+use analognas::train::{Budget, OptimizerKind, TrainConfig};
 use clap::Args;
 use std::path::PathBuf;
 
@@ -40,7 +38,7 @@ pub struct TrainOptions {
 
 impl TrainOptions {
     /// The training configuration these options describe on `profile`.
-    pub fn config(&self, profile: &HwProfile, progress: bool) -> Result<TrainConfig> {
+    pub fn config(&self, profile: &HwProfile) -> Result<TrainConfig> {
         let mut cfg = TrainConfig::hardware_aware(profile);
         cfg.budget = match (self.epochs, self.seconds) {
             (Some(0), _) => return Err(Error::input("--epochs: expected an integer >= 1, got 0")),
@@ -79,7 +77,6 @@ impl TrainOptions {
             )));
         }
         cfg.warmup_epochs = self.warmup_epochs;
-        cfg.progress = progress;
         Ok(cfg)
     }
 }
@@ -132,11 +129,11 @@ pub fn resolve_arch(
 
 /// Runs `train`.
 pub fn run_train(a: TrainArgs) -> Result<()> {
-    let profile = HwProfile::load(&a.profile)?;
+    let profile = HwProfile::load(analognas::files::shipped_path(&a.profile))?;
     let arch = resolve_arch(&a.arch, a.reference, a.task)?;
     check_task_shape(&arch, a.task)?;
-    let cfg = a.opts.config(&profile, true)?;
-    let data = crate::data::load(a.task, a.data.as_deref(), a.seed)?;
+    let cfg = a.opts.config(&profile)?;
+    let data = analognas::data::load(a.task, a.data.as_deref(), a.seed)?;
     eprintln!(
         "training {} ({}) on {} ({} train / {} val / {} test), {}, hwa noise {}",
         arch.genome.id(),
@@ -148,8 +145,13 @@ pub fn run_train(a: TrainArgs) -> Result<()> {
         cfg.budget,
         cfg.hwa_noise
     );
-    let trained = train(&arch, &data, &cfg, a.seed)?;
-    for e in &trained.curve {
+    let bars = super::progress::Bars::new();
+    let model = TrainedModel::train_to_dir(&arch, &data, &cfg, a.seed, &a.out, &bars)?;
+    let m = model
+        .metrics
+        .as_ref()
+        .expect("a fresh training has metrics");
+    for e in &m.curve {
         println!(
             "epoch {:>3}  loss {:.4}  train {:.2}%  val {:.2}%  {:.1}s",
             e.epoch, e.loss, e.train_acc, e.val_acc, e.seconds
@@ -157,30 +159,9 @@ pub fn run_train(a: TrainArgs) -> Result<()> {
     }
     println!(
         "digital test accuracy {:.2}% after {:.1}s ({:.0} img/s)",
-        trained.acc_fp, trained.train_seconds, trained.images_per_second
+        m.acc_fp, m.train_seconds, m.images_per_second
     );
-    let metrics = metrics_of(
-        &trained,
-        a.task.name(),
-        cfg.hwa_noise,
-        cfg.budget.to_string(),
-        a.seed,
-    );
-    save_model_dir(&a.out, &arch, &trained.net, Some(&metrics))?;
     println!("wrote {}", a.out.display());
-    Ok(())
-}
-
-fn check_task_shape(arch: &Arch, task: Task) -> Result<()> {
-    if arch.input != task.input_shape() || arch.classes != task.classes() {
-        return Err(Error::input(format!(
-            "architecture has input {:?} and {} classes, but task {task} has {:?} and {}",
-            arch.input,
-            arch.classes,
-            task.input_shape(),
-            task.classes()
-        )));
-    }
     Ok(())
 }
 
@@ -218,7 +199,7 @@ pub struct EvaluateArgs {
 
 /// Runs `evaluate`.
 pub fn run_evaluate(a: EvaluateArgs) -> Result<()> {
-    let profile = HwProfile::load(&a.profile)?;
+    let profile = HwProfile::load(analognas::files::shipped_path(&a.profile))?;
     let times = a
         .times
         .split(',')
@@ -233,11 +214,12 @@ pub fn run_evaluate(a: EvaluateArgs) -> Result<()> {
     if a.reps == 0 {
         return Err(Error::input("--reps: expected an integer >= 1, got 0"));
     }
-    let device = crate::device::default_device();
-    let (arch, net) = load_model_dir(&a.model, &device)?;
-    check_task_shape(&arch, a.task)?;
-    let data = crate::data::load(a.task, a.data.as_deref(), a.seed)?;
-    let report = evaluate_drift(&net, &arch, &data.test, &profile, &times, a.reps, a.seed)?;
+    let device = analognas::device::default_device();
+    let model = TrainedModel::load(&a.model, &device)?;
+    model.check_task(a.task)?;
+    let arch = &model.arch;
+    let data = analognas::data::load(a.task, a.data.as_deref(), a.seed)?;
+    let report = model.evaluate_drift(&data.test, &profile, &times, a.reps, a.seed)?;
     if a.json {
         println!(
             "{}",

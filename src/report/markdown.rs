@@ -2,7 +2,7 @@
 //! validation (predicted beside measured), with a plain verdict against ResNet-8.
 
 use super::RunFiles;
-use crate::search::{RunInfo, ValidationEntry, ValidationRole};
+use crate::rundir::{RunInfo, ValidationEntry, ValidationRole};
 use std::fmt::Write;
 
 fn cell(s: &str) -> String {
@@ -324,74 +324,4 @@ pub fn render(f: &RunFiles) -> String {
         "## Files\n\n`run.json` (inputs), `history.csv` (every evaluated network), `pareto.json` / `pareto.csv` (the front, hypervolume per generation), `checkpoint.json` (resume with `analognas search --resume DIR`), `validation.json`, and the plots. Redraw with `analognas report --run DIR`."
     );
     s
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::search::{
-        Run, RunOptions, RunSpec, SYNTHETIC, SyntheticValidator, synthetic_scorer,
-    };
-    use std::path::Path;
-
-    fn files() -> RunFiles {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let dir = std::env::temp_dir().join(format!("analognas-verdict-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let mut spec = RunSpec::from_files(
-            crate::task::Task::Digits,
-            &root.join("search_spaces/resnet_tinyml.toml"),
-            &root.join("hw_profiles/pcm_aihwkit.toml"),
-            SYNTHETIC,
-        )
-        .unwrap();
-        spec.settings.population = 16;
-        spec.settings.generations = 4;
-        spec.validate_top = 3;
-        let profile = spec.profile.clone();
-        let mut run = Run::create(&dir, spec).unwrap();
-        let opts = RunOptions {
-            report: false,
-            ..RunOptions::default()
-        };
-        let v = SyntheticValidator {
-            profile: profile.clone(),
-        };
-        run.execute(&mut synthetic_scorer(profile), Some(&v), &opts)
-            .unwrap();
-        let f = RunFiles::load(&dir).unwrap();
-        std::fs::remove_dir_all(&dir).unwrap();
-        f
-    }
-
-    #[test]
-    fn verdict_says_yes_or_no_and_why() {
-        let mut f = files();
-        let entries = &mut f.validation.as_mut().unwrap().entries;
-        let r8 = entries.iter().position(|e| e.name == "resnet8").unwrap();
-        let r8_tiles = entries[r8].tiles;
-        // A front member with fewer tiles measured above resnet8: yes.
-        let small = entries
-            .iter()
-            .position(|e| e.role == ValidationRole::Front && e.tiles < r8_tiles)
-            .expect("the synthetic front has members smaller than resnet8");
-        entries[small].measured.as_mut().unwrap().acc_1d = 99.0;
-        entries[r8].measured.as_mut().unwrap().acc_1d = 98.0;
-        let v = verdict(&f);
-        assert!(v.starts_with("**Yes:**") && v.contains("99.00 %"), "{v}");
-        // resnet8 measured above everything: no, with the reason.
-        let entries = &mut f.validation.as_mut().unwrap().entries;
-        entries[small].measured.as_mut().unwrap().acc_1d = 50.0;
-        entries[r8].measured.as_mut().unwrap().acc_1d = 99.5;
-        let v = verdict(&f);
-        assert!(v.starts_with("**No:**") && v.contains("Why:"), "{v}");
-        // resnet8 not measured: said plainly.
-        let entries = &mut f.validation.as_mut().unwrap().entries;
-        entries[r8].measured = None;
-        entries[r8].error = Some("diverged".into());
-        assert_eq!(
-            verdict(&f),
-            "resnet8 could not be measured (diverged), so the comparison cannot be made."
-        );
-    }
 }

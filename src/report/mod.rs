@@ -6,46 +6,9 @@ pub mod markdown;
 pub mod plots;
 
 use crate::error::Result;
-use crate::search::{
-    HISTORY_CSV, Outcome, ParetoFile, RunInfo, Trial, VALIDATION_JSON, ValidationFile,
-    parse_history,
-};
+pub use crate::rundir::RunFiles;
+use crate::search::Outcome;
 use std::path::{Path, PathBuf};
-
-/// The files of a run directory that a report reads.
-#[derive(Clone, Debug)]
-pub struct RunFiles {
-    /// `run.json`.
-    pub info: RunInfo,
-    /// `history.csv`.
-    pub trials: Vec<Trial>,
-    /// `pareto.json`.
-    pub pareto: ParetoFile,
-    /// `validation.json`, when present.
-    pub validation: Option<ValidationFile>,
-}
-
-impl RunFiles {
-    /// Reads the run directory `dir`.
-    pub fn load(dir: &Path) -> Result<Self> {
-        let info = RunInfo::load(dir)?;
-        let hist = dir.join(HISTORY_CSV);
-        let text = crate::error::read_to_string(&hist)?;
-        let trials = parse_history(&hist.display().to_string(), &text)?;
-        let pareto = ParetoFile::load(dir)?;
-        let validation = if dir.join(VALIDATION_JSON).exists() {
-            Some(ValidationFile::load(dir)?)
-        } else {
-            None
-        };
-        Ok(RunFiles {
-            info,
-            trials,
-            pareto,
-            validation,
-        })
-    }
-}
 
 /// The files [`write_report`] writes, relative to the run directory.
 pub const REPORT_FILES: [&str; 5] = [
@@ -128,8 +91,8 @@ fn pareto_data(f: &RunFiles) -> plots::ParetoData {
                 e.measured.as_ref().map(|m| plots::Marked {
                     // References are named by their predicted marker beside it.
                     label: match e.role {
-                        crate::search::ValidationRole::Front => e.name.clone(),
-                        crate::search::ValidationRole::Reference => String::new(),
+                        crate::rundir::ValidationRole::Front => e.name.clone(),
+                        crate::rundir::ValidationRole::Reference => String::new(),
                     },
                     tiles: e.tiles as f64,
                     acc: m.acc_1d,
@@ -163,8 +126,8 @@ fn drift_data(f: &RunFiles) -> plots::DriftData {
                 .filter_map(|e| {
                     let m = e.measured.as_ref()?;
                     let role = match e.role {
-                        crate::search::ValidationRole::Front => "",
-                        crate::search::ValidationRole::Reference => ", reference",
+                        crate::rundir::ValidationRole::Front => "",
+                        crate::rundir::ValidationRole::Reference => ", reference",
                     };
                     Some(plots::Curve {
                         label: format!("{}: {} tiles{role}", e.name, e.tiles),
@@ -173,7 +136,7 @@ fn drift_data(f: &RunFiles) -> plots::DriftData {
                             .iter()
                             .map(|p| (p.t_seconds, p.mean, p.std))
                             .collect(),
-                        reference: e.role == crate::search::ValidationRole::Reference,
+                        reference: e.role == crate::rundir::ValidationRole::Reference,
                     })
                 })
                 .collect();

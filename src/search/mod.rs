@@ -1,49 +1,39 @@
 //! Evolutionary multi-objective search (DESIGN.md 6): NSGA-II and the AnalogNAS paper's
-//! Algorithm 1 behind one ask/tell engine, Pareto fronts and their hypervolume, checkpoints,
-//! resumable run directories (DESIGN.md 7) and validation of the front by measurement.
+//! Algorithm 1 behind one ask/tell engine, Pareto fronts and their hypervolume.
 //!
-//! The search knows architectures only through a [`Scorer`]; validation knows them only
-//! through a [`Validator`]. Everything random comes from one seed: generation `g` draws from
+//! The search knows architectures only through a [`Scorer`]. It writes no files: the
+//! [`pipeline`](crate::pipeline) runs it in a run directory, checkpoints it and validates the
+//! front it finds. Everything random comes from one seed: generation `g` draws from
 //! `rng::seeded(rng::derive_seed(seed, g))`, so a resumed run repeats an uninterrupted one.
 //!
-//! ```no_run
-//! use analognas::search::{Run, RunOptions, RunSpec, synthetic_scorer};
+//! ```
+//! use analognas::search::{Search, SearchSettings, synthetic_scorer};
+//! use analognas::{hw::HwProfile, space::SearchSpace, task::Task};
 //! # fn main() -> analognas::Result<()> {
-//! let spec = RunSpec::from_files(
-//!     analognas::task::Task::Digits,
-//!     "search_spaces/tiny.toml".as_ref(),
-//!     "hw_profiles/pcm_aihwkit.toml".as_ref(),
-//!     "synthetic",
-//! )?;
-//! let mut scorer = synthetic_scorer(spec.profile.clone());
-//! let mut run = Run::create("results/example".as_ref(), spec)?;
-//! let summary = run.execute(&mut scorer, None, &RunOptions::default())?;
-//! println!("{} front members", summary.front_size);
+//! let space = SearchSpace::load(analognas::files::shipped_path("search_spaces/tiny.toml"))?;
+//! let profile = HwProfile::default();
+//! let mut settings = SearchSettings::defaults(&space, Task::Digits, &profile);
+//! (settings.population, settings.generations) = (16, 4);
+//! let mut search = Search::new(&space, Task::Digits, settings)?;
+//! search.run(&mut synthetic_scorer(profile))?;
+//! assert!(!search.front().is_empty());
 //! # Ok(())
 //! # }
 //! ```
 
 mod analognas_ea;
-mod checkpoint;
 mod engine;
 mod hypervolume;
 mod nsga2;
 mod pareto;
-mod run;
-mod run_dir;
 mod scorer;
-mod validate;
 
 pub use analognas_ea::AnalogNasEa;
-pub use checkpoint::*;
 pub use engine::*;
 pub use hypervolume::*;
 pub use nsga2::Nsga2;
 pub use pareto::*;
-pub use run::*;
-pub use run_dir::*;
 pub use scorer::*;
-pub use validate::*;
 
 use crate::error::{Error, Result};
 use crate::hw::HwProfile;

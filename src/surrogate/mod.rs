@@ -10,15 +10,12 @@
 //! # Ok::<(), analognas::Error>(())
 //! ```
 
-pub mod bench;
-pub mod collect;
 pub mod dataset;
 pub mod features;
 pub mod metrics;
 pub mod model;
 pub mod trees;
 
-pub use collect::{CollectSummary, Measurer, collect, collection_archs};
 pub use dataset::{Dataset, Provenance, Row};
 pub use features::{FEATURE_NAMES, N_FEATURES, features, features_with_tiles};
 pub use metrics::{kendall_tau, mae, spearman_rho};

@@ -6,17 +6,14 @@
 //! [`measure`] does both and returns a [`Measurement`](crate::measure::Measurement).
 
 pub mod drift;
-mod measurer;
-mod record;
 
 pub use drift::*;
-pub use measurer::*;
-pub use record::*;
 
 use crate::data::{Dataset, TaskData};
 use crate::error::{Error, Result};
 use crate::hw::{HwProfile, WeightClip};
 use crate::nn::{Arch, Network, WeightNoise};
+use crate::progress::{Observer, Stage};
 use crate::rng::{SeededRng, derive_seed, seeded};
 use burn::module::{Module, ModuleMapper, Param};
 use burn::nn::loss::CrossEntropyLossConfig;
@@ -77,8 +74,6 @@ pub struct TrainConfig {
     pub clip: WeightClip,
     /// Bound of the clipping (value or number of standard deviations).
     pub clip_value: f64,
-    /// Show a progress bar.
-    pub progress: bool,
 }
 
 impl Default for TrainConfig {
@@ -93,7 +88,6 @@ impl Default for TrainConfig {
             warmup_epochs: 0,
             clip: WeightClip::Sigma,
             clip_value: 2.5,
-            progress: false,
         }
     }
 }
@@ -223,6 +217,18 @@ impl ModuleMapper for Clipper {
 ///
 /// A NaN or exploding loss ends training with [`Error::Training`] instead of a panic.
 pub fn train(arch: &Arch, data: &TaskData, cfg: &TrainConfig, seed: u64) -> Result<Trained> {
+    train_observed(arch, data, cfg, seed, &crate::progress::Silent)
+}
+
+/// [`train`], reporting each step to `observer` (stage `train <genome id>`, one step per batch;
+/// the total is unknown for a time budget).
+pub fn train_observed(
+    arch: &Arch,
+    data: &TaskData,
+    cfg: &TrainConfig,
+    seed: u64,
+    observer: &dyn Observer,
+) -> Result<Trained> {
     if data.train.is_empty() {
         return Err(Error::input(format!(
             "{}: the training split is empty",
@@ -259,7 +265,12 @@ pub fn train(arch: &Arch, data: &TaskData, cfg: &TrainConfig, seed: u64) -> Resu
         Budget::Epochs(e) => (e * steps_per_epoch).max(1),
         Budget::Seconds(_) => usize::MAX,
     };
-    let bar = progress_bar(cfg, arch, total_steps);
+    let bar = Stage::begin(
+        observer,
+        format!("train {}", arch.genome.id()),
+        matches!(cfg.budget, Budget::Epochs(_)).then_some(total_steps as u64),
+        0,
+    );
     let start = Instant::now();
     let mut curve = Vec::new();
     let mut step = 0usize;
@@ -303,9 +314,6 @@ pub fn train(arch: &Arch, data: &TaskData, cfg: &TrainConfig, seed: u64) -> Resu
             let loss = loss_fn.forward(logits.clone(), y.clone());
             let loss_value = loss.clone().into_scalar::<f64>();
             if !loss_value.is_finite() || loss_value > 1e4 {
-                if let Some(b) = &bar {
-                    b.abandon();
-                }
                 return Err(Error::Training(format!(
                     "{} diverged: loss {loss_value} at epoch {epoch}, step {step} (lower the learning rate)",
                     arch.genome.id()
@@ -332,14 +340,14 @@ pub fn train(arch: &Arch, data: &TaskData, cfg: &TrainConfig, seed: u64) -> Resu
             }
             step += 1;
             images += idx.len();
-            if let Some(b) = &bar {
-                b.set_message(format!(
+            bar.advance(
+                step as u64,
+                &format!(
                     "epoch {epoch} loss {:.3} acc {:.1}%",
                     loss_sum / seen as f64,
                     100.0 * correct as f64 / seen as f64
-                ));
-                b.inc(1);
-            }
+                ),
+            );
         }
         let valid = net.valid();
         let val_acc = accuracy(&valid, &data.val, &device);
@@ -352,9 +360,7 @@ pub fn train(arch: &Arch, data: &TaskData, cfg: &TrainConfig, seed: u64) -> Resu
         });
     }
     let train_seconds = start.elapsed().as_secs_f64();
-    if let Some(b) = &bar {
-        b.finish_and_clear();
-    }
+    drop(bar);
     let net = net.valid();
     let acc_fp = accuracy(&net, &data.test, &device);
     Ok(Trained {
@@ -364,28 +370,6 @@ pub fn train(arch: &Arch, data: &TaskData, cfg: &TrainConfig, seed: u64) -> Resu
         train_seconds,
         images_per_second: images as f64 / train_seconds.max(1e-9),
     })
-}
-
-fn progress_bar(
-    cfg: &TrainConfig,
-    arch: &Arch,
-    total_steps: usize,
-) -> Option<indicatif::ProgressBar> {
-    if !cfg.progress {
-        return None;
-    }
-    let bar = match cfg.budget {
-        Budget::Epochs(_) => indicatif::ProgressBar::new(total_steps as u64),
-        Budget::Seconds(_) => indicatif::ProgressBar::new_spinner(),
-    };
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{prefix} [{elapsed_precise}] {wide_bar} {pos}/{len} steps {msg}",
-        )
-        .expect("valid template"),
-    );
-    bar.set_prefix(format!("train {}", arch.genome.id()));
-    Some(bar)
 }
 
 #[cfg(test)]

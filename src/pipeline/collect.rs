@@ -2,25 +2,15 @@
 //! row to the CSV at once, atomically, so that an interrupted collection resumes where it
 //! stopped and nothing is measured or written twice.
 
-use super::dataset::{self, Dataset, Provenance, Row};
-use crate::error::{Error, Result};
-use crate::measure::Measurement;
+use crate::error::Result;
+use crate::evaluate::{Executor, Job, Measurer};
 use crate::nn::{Arch, Reference};
+use crate::progress::Observer;
 use crate::space::SearchSpace;
+use crate::surrogate::dataset::{self, Dataset, Provenance, Row};
 use crate::task::Task;
-use indicatif::{ProgressBar, ProgressStyle};
-use rayon::prelude::*;
 use std::collections::HashSet;
 use std::path::Path;
-use std::sync::Mutex;
-
-/// Something that measures an architecture (the training path, or a fake in tests).
-pub trait Measurer: Sync {
-    /// Measures `arch`; all randomness must come from `seed`.
-    fn measure(&self, arch: &Arch, seed: u64) -> Result<Measurement>;
-    /// The training budget in a few words (goes into the `budget` column), e.g. `epochs=3 reps=5`.
-    fn describe_budget(&self) -> String;
-}
 
 /// What a collection did.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -40,11 +30,7 @@ pub struct CollectSummary {
     pub seconds: f64,
 }
 
-/// The seed of the measurement of the genome with id `id`: depends on the run seed and the
-/// genome only, not on the order or the thread that measures it.
-pub fn candidate_seed(seed: u64, id: &str) -> u64 {
-    crate::rng::derive_seed(seed, crate::space::fnv1a64(id.as_bytes()))
-}
+pub use crate::evaluate::candidate_seed;
 
 /// The architectures a collection measures: the reference networks (ResNet-8/20/32 genomes),
 /// then `n` Latin-hypercube samples of `space` drawn with `seed`, all on `task`.
@@ -61,13 +47,14 @@ pub fn collection_archs(space: &SearchSpace, task: Task, n: usize, seed: u64) ->
         .collect()
 }
 
-/// Measures `archs` with `measurer` and appends one row per architecture to the CSV at `out`.
+/// Measures `archs` with `measurer` through `executor` and appends one row per architecture to
+/// the CSV at `out`.
 ///
 /// - Architectures already in `out` (same genome id) are skipped, as are repeats in `archs`.
-/// - The rest are measured in parallel (rayon); each gets [`candidate_seed`]`(seed, id)`.
+/// - The rest are measured by the executor, in any order; each gets [`candidate_seed`]`(seed, id)`.
 /// - Each finished row is appended at once: the whole file is rewritten to a temporary file and
-///   renamed, under a lock, so a kill at any moment loses no finished row and leaves no half row.
-/// - A failed measurement is reported on stderr and in the summary, and skipped.
+///   renamed, so a kill at any moment loses no finished row and leaves no half row.
+/// - A failed measurement is reported to `observer` (a note) and in the summary, and skipped.
 /// - At the end the rows are put in a canonical order (rows not in `archs` first, then in the
 ///   order of `archs`), so an interrupted and resumed collection gives the same file as an
 ///   uninterrupted one.
@@ -76,12 +63,13 @@ pub fn collection_archs(space: &SearchSpace, task: Task, n: usize, seed: u64) ->
 /// `version` to this crate's version. Existing rows of another task, profile or budget are an
 /// error (one data set, one provenance).
 pub fn collect(
+    executor: &dyn Executor,
     measurer: &dyn Measurer,
     archs: Vec<Arch>,
     out: &Path,
     provenance: &Provenance,
     seed: u64,
-    progress: bool,
+    observer: &dyn Observer,
 ) -> Result<CollectSummary> {
     let start = std::time::Instant::now();
     let prov = Provenance {
@@ -116,98 +104,47 @@ pub fn collect(
         ..Default::default()
     };
 
-    let pb = if progress {
-        let pb = ProgressBar::new(todo.len() as u64);
-        pb.set_style(
-            ProgressStyle::with_template(
-                "{spinner} measuring [{bar:30}] {pos}/{len} elapsed {elapsed} eta {eta} {msg}",
-            )
-            .expect("valid template")
-            .progress_chars("=> "),
-        );
-        pb
-    } else {
-        ProgressBar::hidden()
-    };
-
-    struct Shared {
-        text: String,
-        rows: Vec<Row>,
-        measured: usize,
-        failed: Vec<(String, String)>,
-        write_error: Option<Error>,
-    }
-    let shared = Mutex::new(Shared {
-        text: dataset::to_csv(&existing.rows),
-        rows: existing.rows.clone(),
-        measured: 0,
-        failed: Vec::new(),
-        write_error: None,
-    });
-    let lock = || shared.lock().unwrap_or_else(|e| e.into_inner());
-
-    todo.par_iter().for_each(|arch| {
-        if lock().write_error.is_some() {
-            return;
-        }
-        let id = arch.genome.id();
-        let result = measurer
-            .measure(arch, candidate_seed(seed, &id))
-            .and_then(|m| {
-                let row = Row {
-                    measurement: m,
-                    provenance: prov.clone(),
-                };
-                if row.measurement.id != id {
-                    return Err(Error::Training(format!(
-                        "the measurement has id {}, expected {id}",
-                        row.measurement.id
-                    )));
-                }
-                if let Some((col, v)) = row.non_finite() {
-                    return Err(Error::Training(format!("{col} is {v}")));
-                }
-                Ok(row)
-            });
-        match result {
+    let jobs: Vec<Job> = todo.iter().map(|a| Job::new((*a).clone(), seed)).collect();
+    let mut text = dataset::to_csv(&existing.rows);
+    let mut rows = existing.rows.clone();
+    let mut measured = 0;
+    let mut failed = Vec::new();
+    executor.run(measurer, jobs, observer, &mut |r| {
+        let row = r.outcome.and_then(|m| {
+            let row = Row {
+                measurement: m,
+                provenance: prov.clone(),
+            };
+            match row.non_finite() {
+                Some((col, v)) => Err(format!("training failed: {col} is {v}")),
+                None => Ok(row),
+            }
+        });
+        match row {
             Ok(row) => {
-                let mut s = lock();
-                s.text.push_str(&dataset::row_line(&row));
-                s.text.push('\n');
-                match crate::error::write_atomic(out, s.text.as_bytes()) {
-                    Ok(()) => {
-                        s.rows.push(row);
-                        s.measured += 1;
-                    }
-                    Err(e) => s.write_error = Some(e),
-                }
+                text.push_str(&dataset::row_line(&row));
+                text.push('\n');
+                crate::error::write_atomic(out, text.as_bytes())?;
+                rows.push(row);
+                measured += 1;
             }
-            Err(e) => {
-                pb.suspend(|| eprintln!("analognas: {id}: measurement failed: {e}"));
-                lock().failed.push((id, e.to_string()));
-            }
+            Err(e) => failed.push((r.id, e)),
         }
-        pb.inc(1);
-    });
-    pb.finish_and_clear();
+        Ok(())
+    })?;
 
-    let s = shared.into_inner().unwrap_or_else(|e| e.into_inner());
-    if let Some(e) = s.write_error {
-        return Err(e);
-    }
     let position: std::collections::HashMap<String, usize> = archs
         .iter()
         .enumerate()
         .map(|(i, a)| (a.genome.id(), i))
         .collect();
-    let mut rows = s.rows;
     rows.sort_by_key(|r| position.get(&r.measurement.id).map_or((0, 0), |&i| (1, i)));
-    let text = dataset::to_csv(&rows);
-    if text != s.text {
-        crate::error::write_atomic(out, text.as_bytes())?;
+    let sorted = dataset::to_csv(&rows);
+    if sorted != text {
+        crate::error::write_atomic(out, sorted.as_bytes())?;
     }
-    summary.measured = s.measured;
-    summary.failed = s.failed;
+    summary.measured = measured;
+    summary.failed = failed;
     summary.failed.sort();
     summary.rows = rows.len();
     summary.seconds = start.elapsed().as_secs_f64();
@@ -242,6 +179,10 @@ fn check_provenance(existing: &Dataset, prov: &Provenance) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Error;
+    use crate::evaluate::LocalExecutor;
+    use crate::measure::Measurement;
+    use crate::progress::Silent;
     use crate::surrogate::dataset::tests::fake_row;
 
     /// A deterministic fake: the measurement is a function of the genome and the seed, and it
@@ -252,7 +193,7 @@ mod tests {
     }
 
     impl Measurer for Fake {
-        fn measure(&self, arch: &Arch, seed: u64) -> Result<Measurement> {
+        fn measure(&self, arch: &Arch, seed: u64, _: &dyn Observer) -> Result<Measurement> {
             std::thread::sleep(std::time::Duration::from_millis(3));
             let id = arch.genome.id();
             if self.fail.contains(&id) {
@@ -324,7 +265,16 @@ mod tests {
         let d = dir("resume");
         let all = archs(16);
         let full = d.join("full.csv");
-        let s = collect(&fake(), all.clone(), &full, &prov(), 5, false).unwrap();
+        let s = collect(
+            &LocalExecutor::default(),
+            &fake(),
+            all.clone(),
+            &full,
+            &prov(),
+            5,
+            &Silent,
+        )
+        .unwrap();
         assert_eq!(
             (s.requested, s.already, s.measured, s.rows),
             (16, 0, 16, 16)
@@ -340,13 +290,40 @@ mod tests {
         // An interrupted run: a few rows written (out of order), then a rerun on all.
         let part = d.join("part.csv");
         let some = vec![all[9].clone(), all[3].clone(), all[12].clone()];
-        collect(&fake(), some, &part, &prov(), 5, false).unwrap();
-        let s = collect(&fake(), all.clone(), &part, &prov(), 5, false).unwrap();
+        collect(
+            &LocalExecutor::default(),
+            &fake(),
+            some,
+            &part,
+            &prov(),
+            5,
+            &Silent,
+        )
+        .unwrap();
+        let s = collect(
+            &LocalExecutor::default(),
+            &fake(),
+            all.clone(),
+            &part,
+            &prov(),
+            5,
+            &Silent,
+        )
+        .unwrap();
         assert_eq!((s.already, s.measured, s.rows), (3, 13, 16));
         assert_eq!(std::fs::read_to_string(&part).unwrap(), full_text);
 
         // A rerun on a complete file measures nothing and changes nothing.
-        let s = collect(&fake(), all, &part, &prov(), 5, false).unwrap();
+        let s = collect(
+            &LocalExecutor::default(),
+            &fake(),
+            all,
+            &part,
+            &prov(),
+            5,
+            &Silent,
+        )
+        .unwrap();
         assert_eq!((s.already, s.measured), (16, 0));
         assert_eq!(std::fs::read_to_string(&part).unwrap(), full_text);
         std::fs::remove_dir_all(d).unwrap();
@@ -362,7 +339,16 @@ mod tests {
             fail: bad.clone(),
             budget: "fake, 3 ms",
         };
-        let s = collect(&flaky, all.clone(), &out, &prov(), 1, false).unwrap();
+        let s = collect(
+            &LocalExecutor::default(),
+            &flaky,
+            all.clone(),
+            &out,
+            &prov(),
+            1,
+            &Silent,
+        )
+        .unwrap();
         assert_eq!((s.measured, s.rows), (6, 6));
         let mut want = bad.clone();
         want.sort();
@@ -371,10 +357,28 @@ mod tests {
             want
         );
         assert!(s.failed[0].1.contains("fake divergence"));
-        let s = collect(&fake(), all.clone(), &out, &prov(), 1, false).unwrap();
+        let s = collect(
+            &LocalExecutor::default(),
+            &fake(),
+            all.clone(),
+            &out,
+            &prov(),
+            1,
+            &Silent,
+        )
+        .unwrap();
         assert_eq!((s.already, s.measured, s.rows), (6, 2, 8));
         let reference = d.join("ref.csv");
-        collect(&fake(), all, &reference, &prov(), 1, false).unwrap();
+        collect(
+            &LocalExecutor::default(),
+            &fake(),
+            all,
+            &reference,
+            &prov(),
+            1,
+            &Silent,
+        )
+        .unwrap();
         assert_eq!(
             std::fs::read_to_string(&out).unwrap(),
             std::fs::read_to_string(&reference).unwrap()
@@ -387,14 +391,31 @@ mod tests {
         let d = dir("budget");
         let out = d.join("d.csv");
         // With a progress bar (hidden when stderr is not a terminal).
-        collect(&fake(), archs(3), &out, &prov(), 1, true).unwrap();
+        collect(
+            &LocalExecutor::default(),
+            &fake(),
+            archs(3),
+            &out,
+            &prov(),
+            1,
+            &Silent,
+        )
+        .unwrap();
         let other = Fake {
             fail: Vec::new(),
             budget: "epochs=9",
         };
-        let e = collect(&other, archs(3), &out, &prov(), 1, false)
-            .unwrap_err()
-            .to_string();
+        let e = collect(
+            &LocalExecutor::default(),
+            &other,
+            archs(3),
+            &out,
+            &prov(),
+            1,
+            &Silent,
+        )
+        .unwrap_err()
+        .to_string();
         assert!(
             e.starts_with(&format!(
                 "{}:2: column budget: expected \"epochs=9\"",

@@ -1,13 +1,47 @@
-//! A search run on disk: creates or resumes a run directory, runs the generations with a
-//! checkpoint after each, writes the front, validates it and writes the report.
+//! The pipeline: a search run on disk from start to report. It creates or resumes a run
+//! directory, runs the generations with a checkpoint after each, writes the front, validates it
+//! through the evaluation executor and writes the report (search -> validation -> report); and
+//! it collects measured data sets for the surrogate ([`collect`]).
+//!
+//! ```no_run
+//! use analognas::pipeline::{Run, RunOptions, RunSpec, Scoring};
+//! use analognas::evaluate::LocalExecutor;
+//! use analognas::progress::Silent;
+//! use analognas::task::Task;
+//! let files = analognas::files::shipped_path;
+//! let mut spec = RunSpec::from_files(
+//!     Task::Digits,
+//!     &files("search_spaces/tiny.toml"),
+//!     &files("hw_profiles/pcm_aihwkit.toml"),
+//!     "synthetic",
+//! )?;
+//! spec.settings.generations = 10;
+//! let mut run = Run::create("results/demo".as_ref(), spec)?;
+//! let mut scoring = Scoring::for_run(&run)?;
+//! let summary = run.execute(&mut scoring, &LocalExecutor::default(), &Silent, &RunOptions::default())?;
+//! println!("{} front members", summary.front_size);
+//! # Ok::<(), analognas::Error>(())
+//! ```
 
-use super::*;
+pub mod collect;
+mod scoring;
+pub mod validation;
+
+pub use collect::{CollectSummary, collect, collection_archs};
+pub use scoring::{Scoring, VALIDATION_EPOCHS, VALIDATION_REPS, build_scorer};
+pub use validation::{
+    VALIDATION_REFERENCES, run_validation, select_for_validation, validation_plan,
+};
+
 use crate::error::{Error, Result};
+use crate::evaluate::{Executor, Measurer};
 use crate::hw::HwProfile;
 use crate::nn::{Arch, Reference};
+use crate::progress::{Observer, Stage};
+use crate::rundir::*;
+use crate::search::*;
 use crate::space::SearchSpace;
 use crate::task::Task;
-use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -59,13 +93,92 @@ impl RunSpec {
     }
 }
 
+/// What a user asks of a new search: every field optional, the defaults are the demo run
+/// (digits, the shipped space, profile and surrogate, NSGA-II 200 x 200, seed 0).
+#[derive(Clone, Debug, Default)]
+pub struct SearchRequest {
+    /// Task. Default: digits.
+    pub task: Option<Task>,
+    /// Data folder of the task (for the measured path of validation).
+    pub data: Option<PathBuf>,
+    /// Search-space file. Default: [`crate::files::DEFAULT_SPACE`].
+    pub space: Option<PathBuf>,
+    /// Hardware-profile file. Default: [`crate::files::DEFAULT_PROFILE`].
+    pub profile: Option<PathBuf>,
+    /// Surrogate model file or `synthetic`. Default: [`crate::files::DEFAULT_SURROGATE`].
+    pub surrogate: Option<String>,
+    /// Population size. Default: 200.
+    pub population: Option<usize>,
+    /// Generations. Default: 200.
+    pub generations: Option<usize>,
+    /// Algorithm. Default: NSGA-II.
+    pub algorithm: Option<AlgorithmKind>,
+    /// Objectives as text (`acc_1d,tiles` or `acc_1d,tiles,avm`). Default: `acc_1d,tiles`.
+    pub objectives: Option<String>,
+    /// Most tiles a network may occupy.
+    pub max_tiles: Option<usize>,
+    /// Most trainable parameters.
+    pub max_params: Option<usize>,
+    /// Largest AVM, in points.
+    pub max_avm: Option<f64>,
+    /// Front members to validate. Default: 5.
+    pub validate_top: Option<usize>,
+    /// Seed. Default: 0.
+    pub seed: Option<u64>,
+}
+
+impl SearchRequest {
+    /// The run directory a request writes to when none is given: `results/run-<seed>`.
+    pub fn default_out(&self) -> PathBuf {
+        PathBuf::from(format!("results/run-{}", self.seed.unwrap_or(0)))
+    }
+
+    /// Resolves the request into a spec: reads the space and profile, checks the settings and
+    /// that the surrogate loads, before anything is written.
+    pub fn spec(&self) -> Result<RunSpec> {
+        let task = self.task.unwrap_or(Task::Digits);
+        let files = crate::files::shipped_path;
+        let space_path = self
+            .space
+            .clone()
+            .unwrap_or_else(|| files(crate::files::DEFAULT_SPACE));
+        let profile_path = self
+            .profile
+            .clone()
+            .unwrap_or_else(|| files(crate::files::DEFAULT_PROFILE));
+        let surrogate = self
+            .surrogate
+            .clone()
+            .unwrap_or_else(|| crate::files::DEFAULT_SURROGATE.into());
+        let mut spec = RunSpec::from_files(task, &space_path, &profile_path, &surrogate)?;
+        spec.data = self.data.as_ref().map(|d| d.display().to_string());
+        spec.settings = SearchSettings {
+            algorithm: self.algorithm.unwrap_or(AlgorithmKind::Nsga2),
+            objectives: match &self.objectives {
+                Some(o) => Objectives::parse(o)?,
+                None => Objectives::default(),
+            },
+            budgets: Budgets {
+                max_tiles: self.max_tiles,
+                max_params: self.max_params,
+                max_avm: self.max_avm,
+            },
+            population: self.population.unwrap_or(200),
+            generations: self.generations.unwrap_or(200),
+            seed: self.seed.unwrap_or(0),
+            reference: spec.settings.reference,
+        };
+        spec.settings.validate()?;
+        spec.validate_top = self.validate_top.unwrap_or(5);
+        // Fail on a bad --surrogate before anything is written.
+        build_scorer(&spec.surrogate, &spec.profile)?;
+        Ok(spec)
+    }
+}
+
 /// Options of [`Run::execute`] that do not change its result.
 #[derive(Clone, Debug)]
 pub struct RunOptions {
-    /// Show progress bars (they hide anyway when stderr is not a terminal).
-    pub progress: bool,
-    /// Sleep this long after each generation (tests use it to kill a run mid-way).
-    pub slow_ms: u64,
     /// Write the plots and `report.md` at the end.
     pub report: bool,
     /// Sync `history.csv` to disk before each checkpoint, so that a power loss (not only a
@@ -77,8 +190,6 @@ pub struct RunOptions {
 impl Default for RunOptions {
     fn default() -> Self {
         RunOptions {
-            progress: false,
-            slow_ms: 0,
             report: true,
             sync: false,
         }
@@ -168,8 +279,8 @@ impl Run {
             )));
         }
         let info = RunInfo::load(dir)?;
-        let space = SearchSpace::load(&info.space)?;
-        let profile = HwProfile::load(&info.profile)?;
+        let space = SearchSpace::load(crate::files::shipped_path(&info.space))?;
+        let profile = HwProfile::load(crate::files::shipped_path(&info.profile))?;
         Ok(Run {
             dir: dir.to_path_buf(),
             info,
@@ -178,14 +289,43 @@ impl Run {
         })
     }
 
+    /// Opens the run in `dir` to continue it, optionally with more generations (never fewer)
+    /// or another number of front members to validate.
+    pub fn resume(
+        dir: &Path,
+        generations: Option<usize>,
+        validate_top: Option<usize>,
+    ) -> Result<Run> {
+        let mut run = Run::open(dir)?;
+        if let Some(g) = generations {
+            if g < run.info.settings.generations {
+                return Err(Error::input(format!(
+                    "--generations: expected at least {} (the run's generations) with --resume, got {g}",
+                    run.info.settings.generations
+                )));
+            }
+            run.info.settings.generations = g;
+        }
+        if let Some(k) = validate_top {
+            run.info.validate_top = k;
+        }
+        Ok(run)
+    }
+
     /// Runs the remaining generations (continuing from `checkpoint.json` when there is one),
-    /// then writes `pareto.json`, `pareto.csv`, `validation.json`, the plots and `report.md`.
+    /// then writes `pareto.json`, `pareto.csv`, `validation.json` (the front measured with
+    /// `scoring`'s measurer through `executor`), the plots and `report.md`. Progress goes to
+    /// `observer` (stages `search`, then `measure`).
     pub fn execute(
         &mut self,
-        scorer: &mut dyn Scorer,
-        validator: Option<&dyn Validator>,
+        scoring: &mut Scoring,
+        executor: &dyn Executor,
+        observer: &dyn Observer,
         opts: &RunOptions,
     ) -> Result<RunSummary> {
+        let Scoring { scorer, measurer } = scoring;
+        let scorer: &mut dyn Scorer = scorer.as_mut();
+        let measurer: Option<&dyn Measurer> = measurer.as_deref();
         let t0 = Instant::now();
         let settings = self.info.settings.clone();
         settings.validate()?;
@@ -222,18 +362,12 @@ impl Run {
         self.info.finished = None;
         self.info.save(&self.dir)?;
 
-        let pb = if opts.progress {
-            ProgressBar::new(settings.generations as u64)
-        } else {
-            ProgressBar::hidden()
-        };
-        pb.set_style(
-            ProgressStyle::with_template(
-                "search {bar:30} {pos}/{len} generations [{elapsed}<{eta}] {msg}",
-            )
-            .expect("valid template"),
+        let stage = Stage::begin(
+            observer,
+            "search",
+            Some(settings.generations as u64),
+            search.generations_done() as u64,
         );
-        pb.set_position(search.generations_done() as u64);
         let mut flushed = search.trials().len();
         while !search.is_finished() {
             let st = search.run_generation(scorer)?;
@@ -259,25 +393,20 @@ impl Run {
                 hypervolume: search.stats().iter().map(|s| s.hypervolume).collect(),
             }
             .save(&ck_path)?;
-            pb.set_position(done as u64);
-            pb.set_message(format!(
-                "front {} | HV {:.4} | best {:.2} %",
-                st.front_size, st.hypervolume_normalised, st.best_acc_1d
-            ));
-            if opts.slow_ms > 0 {
-                std::thread::sleep(std::time::Duration::from_millis(opts.slow_ms));
-            }
+            stage.advance(
+                done as u64,
+                &format!(
+                    "front {} | HV {:.4} | best {:.2} %",
+                    st.front_size, st.hypervolume_normalised, st.best_acc_1d
+                ),
+            );
         }
-        pb.finish_and_clear();
+        drop(stage);
 
         let pareto = self.pareto_file(&search, scorer);
-        write_json(&self.dir.join(PARETO_JSON), &pareto)?;
-        crate::error::write_atomic(
-            self.dir.join(PARETO_CSV),
-            pareto_csv(&pareto.front).as_bytes(),
-        )?;
+        pareto.save(&self.dir)?;
 
-        let validation = self.validation(&pareto, validator, opts)?;
+        let validation = self.validation(&pareto, measurer, executor, observer)?;
         write_json(&self.dir.join(VALIDATION_JSON), &validation)?;
 
         self.info.finished = Some(utc_now());
@@ -358,15 +487,16 @@ impl Run {
     fn validation(
         &self,
         pareto: &ParetoFile,
-        validator: Option<&dyn Validator>,
-        opts: &RunOptions,
+        measurer: Option<&dyn Measurer>,
+        executor: &dyn Executor,
+        observer: &dyn Observer,
     ) -> Result<ValidationFile> {
         let k = self.info.validate_top;
-        let Some(validator) = validator.filter(|_| k > 0) else {
+        let Some(measurer) = measurer.filter(|_| k > 0) else {
             let why = if k == 0 {
                 "--validate-top 0".to_string()
             } else {
-                "no validator was given: the synthetic test scorer models no hardware, so its fronts are not measured"
+                "no measurer was given: the synthetic test scorer models no hardware, so its fronts are not measured"
                     .to_string()
             };
             return Ok(ValidationFile::skipped(why));
@@ -387,7 +517,7 @@ impl Run {
             s.seed,
         );
         // A resumed run reuses a finished validation of the same networks.
-        if let Ok(old) = ValidationFile::load(&self.dir)
+        if let Some(old) = ValidationFile::load_if_present(&self.dir)?
             && old.skipped.is_none()
             && old.entries.len() == plan.len()
             && old
@@ -400,110 +530,24 @@ impl Run {
         }
         Ok(ValidationFile {
             skipped: None,
-            entries: run_validation(plan, self.info.task, validator, opts.progress),
+            entries: run_validation(plan, self.info.task, executor, measurer, observer)?,
         })
     }
-}
-
-/// Times surrogate-only searches of population 200 for 200 generations (the paper's setting):
-/// NSGA-II and Algorithm 1 with the synthetic scorer in memory, NSGA-II with its run
-/// directory (history and a checkpoint per generation, no plots) in a temporary folder, and
-/// NSGA-II with `scorer` when one is given. Returns one line per measurement.
-pub fn bench(
-    space: &SearchSpace,
-    profile: &HwProfile,
-    task: Task,
-    scorer: Option<&mut dyn Scorer>,
-) -> Result<String> {
-    let mut settings = SearchSettings::defaults(space, task, profile);
-    settings.seed = 1;
-    let mut lines = vec![format!(
-        "search benchmark: population {} x {} generations, space {}, task {}, {} threads",
-        settings.population,
-        settings.generations,
-        space.name,
-        task,
-        rayon::current_num_threads()
-    )];
-    let mut time = |label: &str,
-                    kind: AlgorithmKind,
-                    objectives: Objectives,
-                    scorer: &mut dyn Scorer|
-     -> Result<()> {
-        let mut s = settings.clone();
-        s.algorithm = kind;
-        s.objectives = objectives;
-        let t = Instant::now();
-        let mut search = Search::new(space, task, s)?;
-        search.run(scorer)?;
-        let secs = t.elapsed().as_secs_f64();
-        let hv = search
-            .stats()
-            .last()
-            .map_or(0.0, |s| s.hypervolume_normalised);
-        lines.push(format!(
-            "  {label:<38} {secs:>7.3} s  ({} evaluations, front {}, HV {hv:.4})",
-            search.trials().len(),
-            search.front().len()
-        ));
-        Ok(())
-    };
-    let mut synthetic = synthetic_scorer(profile.clone());
-    let (two, three) = (Objectives { avm: false }, Objectives { avm: true });
-    time(
-        "nsga2, synthetic scorer",
-        AlgorithmKind::Nsga2,
-        two,
-        &mut synthetic,
-    )?;
-    time(
-        "nsga2 with AVM objective, synthetic",
-        AlgorithmKind::Nsga2,
-        three,
-        &mut synthetic,
-    )?;
-    time(
-        "analognas (Alg. 1), synthetic scorer",
-        AlgorithmKind::Analognas,
-        two,
-        &mut synthetic,
-    )?;
-    if let Some(scorer) = scorer {
-        let label = format!("nsga2, {}", scorer.name());
-        time(&label, AlgorithmKind::Nsga2, two, scorer)?;
-    }
-    let dir = std::env::temp_dir().join(format!("analognas-bench-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let spec = RunSpec {
-        task,
-        data: None,
-        space_path: PathBuf::from(&space.name),
-        space: space.clone(),
-        profile_path: PathBuf::from(&profile.name),
-        profile: profile.clone(),
-        surrogate: SYNTHETIC.into(),
-        settings: settings.clone(),
-        validate_top: 0,
-    };
-    let t = Instant::now();
-    let mut run = Run::create(&dir, spec)?;
-    let opts = RunOptions {
-        report: false,
-        ..RunOptions::default()
-    };
-    run.execute(&mut synthetic, None, &opts)?;
-    lines.push(format!(
-        "  {:<38} {:>7.3} s  (history.csv + checkpoint.json each generation)",
-        "nsga2, synthetic, with run directory",
-        t.elapsed().as_secs_f64()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    Ok(lines.join("\n"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::evaluate::{LocalExecutor, SyntheticMeasurer};
+    use crate::progress::Silent;
+
+    /// The synthetic scorer with the synthetic measurer for validation.
+    fn synthetic(profile: &HwProfile) -> Scoring {
+        Scoring::new(
+            Box::new(synthetic_scorer(profile.clone())),
+            Some(Box::new(SyntheticMeasurer::new(profile.clone()))),
+        )
+    }
 
     fn spec(generations: usize) -> RunSpec {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -553,15 +597,13 @@ mod tests {
     #[test]
     fn interrupted_and_resumed_equals_uninterrupted() {
         let profile = spec(1).profile;
-        let validator = SyntheticValidator {
-            profile: profile.clone(),
-        };
         let a = fresh("a");
         let mut run = Run::create(&a, spec(9)).unwrap();
         let sa = run
             .execute(
-                &mut synthetic_scorer(profile.clone()),
-                Some(&validator),
+                &mut synthetic(&profile),
+                &LocalExecutor::default(),
+                &Silent,
                 &RunOptions::default(),
             )
             .unwrap();
@@ -571,13 +613,21 @@ mod tests {
         for crash_after in [1, 4, 7] {
             let b = fresh(&format!("b{crash_after}"));
             let mut run = Run::create(&b, spec(9)).unwrap();
-            let mut crashing = Crashing {
-                inner: synthetic_scorer(profile.clone()),
-                ok: crash_after,
-            };
+            let mut crashing = Scoring::new(
+                Box::new(Crashing {
+                    inner: synthetic_scorer(profile.clone()),
+                    ok: crash_after,
+                }),
+                Some(Box::new(SyntheticMeasurer::new(profile.clone()))),
+            );
             assert!(
-                run.execute(&mut crashing, Some(&validator), &RunOptions::default())
-                    .is_err()
+                run.execute(
+                    &mut crashing,
+                    &LocalExecutor::default(),
+                    &Silent,
+                    &RunOptions::default()
+                )
+                .is_err()
             );
             // A kill in the middle of an append leaves rows after the checkpoint, the last cut.
             let mut f = std::fs::OpenOptions::new()
@@ -589,8 +639,9 @@ mod tests {
             let mut run = Run::open(&b).unwrap();
             let sb = run
                 .execute(
-                    &mut synthetic_scorer(profile.clone()),
-                    Some(&validator),
+                    &mut synthetic(&profile),
+                    &LocalExecutor::default(),
+                    &Silent,
                     &RunOptions::default(),
                 )
                 .unwrap();
@@ -630,13 +681,11 @@ mod tests {
         let sp = spec(5);
         let profile = sp.profile.clone();
         let mut run = Run::create(&d, sp).unwrap();
-        let validator = SyntheticValidator {
-            profile: profile.clone(),
-        };
         let s = run
             .execute(
-                &mut synthetic_scorer(profile.clone()),
-                Some(&validator),
+                &mut synthetic(&profile),
+                &LocalExecutor::default(),
+                &Silent,
                 &RunOptions::default(),
             )
             .unwrap();
@@ -688,12 +737,98 @@ mod tests {
         let sp = spec(2);
         let profile = sp.profile.clone();
         let mut run = Run::create(&d, sp).unwrap();
-        run.execute(&mut synthetic_scorer(profile), None, &RunOptions::default())
-            .unwrap();
+        let mut scoring = Scoring::new(Box::new(synthetic_scorer(profile)), None);
+        run.execute(
+            &mut scoring,
+            &LocalExecutor::default(),
+            &Silent,
+            &RunOptions::default(),
+        )
+        .unwrap();
         let v = ValidationFile::load(&d).unwrap();
-        assert!(v.skipped.as_deref().unwrap().contains("no validator"));
+        assert!(v.skipped.as_deref().unwrap().contains("no measurer"));
         let report = read(&d, "report.md");
         assert!(report.contains("Validation was skipped"), "{report}");
         std::fs::remove_dir_all(&d).unwrap();
+    }
+}
+
+#[cfg(test)]
+mod verdict_tests {
+    use super::*;
+    use crate::evaluate::{LocalExecutor, SyntheticMeasurer};
+    use crate::progress::Silent;
+    use crate::report::RunFiles;
+    use crate::report::markdown::verdict;
+    use crate::rundir::ValidationRole;
+
+    fn synthetic(profile: &HwProfile) -> Scoring {
+        Scoring::new(
+            Box::new(synthetic_scorer(profile.clone())),
+            Some(Box::new(SyntheticMeasurer::new(profile.clone()))),
+        )
+    }
+
+    fn files() -> RunFiles {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let dir = std::env::temp_dir().join(format!("analognas-verdict-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut spec = RunSpec::from_files(
+            crate::task::Task::Digits,
+            &root.join("search_spaces/resnet_tinyml.toml"),
+            &root.join("hw_profiles/pcm_aihwkit.toml"),
+            SYNTHETIC,
+        )
+        .unwrap();
+        spec.settings.population = 16;
+        spec.settings.generations = 4;
+        spec.validate_top = 3;
+        let profile = spec.profile.clone();
+        let mut run = Run::create(&dir, spec).unwrap();
+        let opts = RunOptions {
+            report: false,
+            ..RunOptions::default()
+        };
+        run.execute(
+            &mut synthetic(&profile),
+            &LocalExecutor::default(),
+            &Silent,
+            &opts,
+        )
+        .unwrap();
+        let f = RunFiles::load(&dir).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        f
+    }
+
+    #[test]
+    fn verdict_says_yes_or_no_and_why() {
+        let mut f = files();
+        let entries = &mut f.validation.as_mut().unwrap().entries;
+        let r8 = entries.iter().position(|e| e.name == "resnet8").unwrap();
+        let r8_tiles = entries[r8].tiles;
+        // A front member with fewer tiles measured above resnet8: yes.
+        let small = entries
+            .iter()
+            .position(|e| e.role == ValidationRole::Front && e.tiles < r8_tiles)
+            .expect("the synthetic front has members smaller than resnet8");
+        entries[small].measured.as_mut().unwrap().acc_1d = 99.0;
+        entries[r8].measured.as_mut().unwrap().acc_1d = 98.0;
+        let v = verdict(&f);
+        assert!(v.starts_with("**Yes:**") && v.contains("99.00 %"), "{v}");
+        // resnet8 measured above everything: no, with the reason.
+        let entries = &mut f.validation.as_mut().unwrap().entries;
+        entries[small].measured.as_mut().unwrap().acc_1d = 50.0;
+        entries[r8].measured.as_mut().unwrap().acc_1d = 99.5;
+        let v = verdict(&f);
+        assert!(v.starts_with("**No:**") && v.contains("Why:"), "{v}");
+        // resnet8 not measured: said plainly.
+        let entries = &mut f.validation.as_mut().unwrap().entries;
+        entries[r8].measured = None;
+        entries[r8].error = Some("diverged".into());
+        assert_eq!(
+            verdict(&f),
+            "resnet8 could not be measured (diverged), so the comparison cannot be made."
+        );
     }
 }

@@ -1,26 +1,16 @@
 //! Benchmark of the surrogate: fit time and predictions per second on a measured data set.
 
-use super::dataset::Dataset;
-use super::features::features;
-use super::model::{FitParams, ModelKind, SurrogateModel, Target, fit_targets, format_scores};
+use super::rate;
 use crate::error::Result;
 use crate::hw::HwProfile;
 use crate::nn::Arch;
+use crate::surrogate::dataset::Dataset;
+use crate::surrogate::features::features;
+use crate::surrogate::model::{
+    FitParams, ModelKind, SurrogateModel, Target, fit_targets, format_scores,
+};
 use std::path::Path;
 use std::time::Instant;
-
-/// Calls `f` repeatedly for at least `min_secs` and returns calls per second.
-fn rate(min_secs: f64, mut f: impl FnMut(usize)) -> f64 {
-    let start = Instant::now();
-    let mut calls = 0usize;
-    while start.elapsed().as_secs_f64() < min_secs {
-        for _ in 0..64 {
-            f(calls);
-            calls += 1;
-        }
-    }
-    calls as f64 / start.elapsed().as_secs_f64()
-}
 
 /// Fits both model kinds on the data set at `csv` (5-fold cross-validation plus final fit, and
 /// the final fit alone), then measures predictions per second, one genome at a time and in one
@@ -28,15 +18,15 @@ fn rate(min_secs: f64, mut f: impl FnMut(usize)) -> f64 {
 pub fn run(csv: &Path) -> Result<String> {
     let data = Dataset::read(csv)?;
     let (_, profile_name) = data.task_and_profile()?;
-    let shipped = crate::cli::shipped_dir("hw_profiles").join(format!("{profile_name}.toml"));
-    let (profile, profile_note) = if shipped.is_file() {
-        (HwProfile::load(&shipped)?, shipped.display().to_string())
-    } else {
-        (
-            HwProfile::default(),
-            format!("{profile_name} not found; the default 512x512 profile"),
-        )
-    };
+    let (profile, profile_note) =
+        if let Some(shipped) = crate::files::shipped_profile(&profile_name) {
+            (HwProfile::load(&shipped)?, shipped.display().to_string())
+        } else {
+            (
+                HwProfile::default(),
+                format!("{profile_name} not found; the default 512x512 profile"),
+            )
+        };
     let archs: Vec<Arch> = data.rows.iter().map(|r| r.arch()).collect();
     let x: Vec<Vec<f64>> = data.rows.iter().map(|r| r.features()).collect();
     let y: Vec<Vec<f64>> = Target::ALL

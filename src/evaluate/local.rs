@@ -1,0 +1,212 @@
+//! The local executor: measurements on this machine's threads.
+
+use super::{Executor, Job, JobResult, Measurer};
+use crate::error::{Error, Result};
+use crate::progress::{Observer, Stage};
+use rayon::prelude::*;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+/// Runs `parallel` measurements at a time, each on its own pool of `threads_per_candidate`
+/// threads (burn's CPU backend parallelises inside the pool it runs in).
+///
+/// The default is one thread per candidate and as many candidates as the machine has cores:
+/// a small network does not keep two cores busy on its own (its convolutions are too small to
+/// split well), whereas two networks side by side do; and with one thread each a measurement's
+/// floating-point reductions run in a fixed order, so its result does not depend on the
+/// machine's load. Give a single large network all threads instead
+/// (`LocalExecutor::new(1, cores)`), as `export --train` does. A measurement's result depends on
+/// `threads_per_candidate`, never on `parallel`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LocalExecutor {
+    /// Measurements that run at the same time (>= 1).
+    pub parallel: usize,
+    /// Threads each measurement may use (>= 1).
+    pub threads_per_candidate: usize,
+}
+
+/// Cores of this machine (at least 1).
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+impl Default for LocalExecutor {
+    fn default() -> Self {
+        LocalExecutor {
+            parallel: cores(),
+            threads_per_candidate: 1,
+        }
+    }
+}
+
+impl LocalExecutor {
+    /// `parallel` candidates at a time with `threads_per_candidate` threads each (0 = 1).
+    pub fn new(parallel: usize, threads_per_candidate: usize) -> Self {
+        LocalExecutor {
+            parallel: parallel.max(1),
+            threads_per_candidate: threads_per_candidate.max(1),
+        }
+    }
+
+    /// One candidate at a time with every core: for a single measurement.
+    pub fn single() -> Self {
+        LocalExecutor::new(1, cores())
+    }
+
+    fn pool(threads: usize) -> Result<rayon::ThreadPool> {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .map_err(|e| Error::Training(format!("cannot start {threads} threads: {e}")))
+    }
+}
+
+impl Executor for LocalExecutor {
+    fn describe(&self) -> String {
+        format!(
+            "local: {} candidate{} at a time x {} thread{}",
+            self.parallel,
+            if self.parallel == 1 { "" } else { "s" },
+            self.threads_per_candidate,
+            if self.threads_per_candidate == 1 {
+                ""
+            } else {
+                "s"
+            }
+        )
+    }
+
+    fn parallelism(&self) -> usize {
+        self.parallel
+    }
+
+    fn run(
+        &self,
+        measurer: &dyn Measurer,
+        jobs: Vec<Job>,
+        observer: &dyn Observer,
+        on_result: &mut (dyn FnMut(JobResult) -> Result<()> + Send),
+    ) -> Result<()> {
+        if jobs.is_empty() {
+            return Ok(());
+        }
+        let stage = Stage::begin(observer, "measure", Some(jobs.len() as u64), 0);
+        let outer = Self::pool(self.parallel.min(jobs.len()))?;
+        let sink = Mutex::new((on_result, None::<Error>));
+        let stop = AtomicBool::new(false);
+        let done = AtomicU64::new(0);
+        let tpc = self.threads_per_candidate;
+        outer.install(|| {
+            jobs.into_par_iter().with_max_len(1).for_each(|job| {
+                if stop.load(Ordering::Relaxed) {
+                    return;
+                }
+                let outcome = Self::pool(tpc)
+                    .and_then(|p| p.install(|| measurer.measure(&job.arch, job.seed, observer)))
+                    .and_then(|m| {
+                        if m.id != job.id {
+                            return Err(Error::Training(format!(
+                                "the measurement has id {}, expected {}",
+                                m.id, job.id
+                            )));
+                        }
+                        Ok(m)
+                    })
+                    .map_err(|e| e.to_string());
+                if let Err(e) = &outcome {
+                    stage.note(&format!("{}: measurement failed: {e}", job.id));
+                }
+                let mut s = sink.lock().unwrap_or_else(|e| e.into_inner());
+                if s.1.is_none()
+                    && let Err(e) = (s.0)(JobResult {
+                        id: job.id,
+                        outcome,
+                    })
+                {
+                    s.1 = Some(e);
+                    stop.store(true, Ordering::Relaxed);
+                }
+                drop(s);
+                let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+                stage.advance(n, "");
+            });
+        });
+        let (_, err) = sink.into_inner().unwrap_or_else(|e| e.into_inner());
+        match err {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evaluate::{SyntheticMeasurer, measure_all};
+    use crate::hw::HwProfile;
+    use crate::measure::Measurement;
+    use crate::nn::{Arch, Reference};
+    use crate::progress::Silent;
+    use crate::task::Task;
+
+    fn jobs() -> Vec<Job> {
+        let space = crate::space::SearchSpace::load(crate::files::shipped_path(
+            crate::files::DEFAULT_SPACE,
+        ))
+        .unwrap();
+        let mut rng = crate::rng::seeded(4);
+        space
+            .sample_lhs(12, &mut rng)
+            .into_iter()
+            .map(|g| Job::new(Arch::for_task(g, Task::Digits), 9))
+            .collect()
+    }
+
+    #[test]
+    fn results_do_not_depend_on_parallelism() {
+        let m = SyntheticMeasurer::new(HwProfile::default());
+        let one = measure_all(&LocalExecutor::new(1, 1), &m, jobs(), &Silent).unwrap();
+        let four = measure_all(&LocalExecutor::new(4, 1), &m, jobs(), &Silent).unwrap();
+        assert_eq!(one, four);
+        assert_eq!(one.len(), 12);
+        assert!(one.iter().all(|r| r.outcome.is_ok()));
+    }
+
+    struct Failing;
+    impl Measurer for Failing {
+        fn measure(&self, arch: &Arch, _: u64, _: &dyn Observer) -> Result<Measurement> {
+            Err(Error::Training(format!("no {}", arch.genome.id())))
+        }
+        fn describe_budget(&self) -> String {
+            "none".into()
+        }
+    }
+
+    #[test]
+    fn failures_are_results_and_sink_errors_stop() {
+        let a = Arch::for_task(Reference::Resnet8.genome(), Task::Digits);
+        let r = measure_all(
+            &LocalExecutor::default(),
+            &Failing,
+            vec![Job::new(a, 1)],
+            &Silent,
+        )
+        .unwrap();
+        assert!(
+            r[0].outcome
+                .as_ref()
+                .unwrap_err()
+                .starts_with("training failed: no ")
+        );
+        let m = SyntheticMeasurer::new(HwProfile::default());
+        let mut calls = 0;
+        let e = LocalExecutor::new(1, 1)
+            .run(&m, jobs(), &Silent, &mut |_| {
+                calls += 1;
+                Err(Error::input("disk full"))
+            })
+            .unwrap_err();
+        assert_eq!(e.to_string(), "disk full");
+        assert_eq!(calls, 1);
+    }
+}

@@ -1,0 +1,98 @@
+//! How a run is scored and measured: the one place that knows the concrete scorers and
+//! measurers. The search itself sees only the [`Scorer`] trait; validation sees only the
+//! [`Measurer`] trait and an executor.
+
+use super::Run;
+use crate::error::{Error, Result};
+use crate::evaluate::{MeasureConfig, Measurer, TrainingMeasurer};
+use crate::hw::HwProfile;
+use crate::nn::Arch;
+use crate::search::{ClosureScorer, SYNTHETIC, Scorer, synthetic_scorer};
+use crate::surrogate::SurrogateModel;
+use crate::task::Task;
+use std::path::Path;
+
+/// Training epochs of validation (the budget the shipped surrogate's data was measured with).
+pub const VALIDATION_EPOCHS: usize = 4;
+/// Drift-evaluation repetitions of validation.
+pub const VALIDATION_REPS: usize = 3;
+
+/// The scorer of a run's search and the measurer of its validation (none for the synthetic
+/// test scorer, which models no hardware).
+pub struct Scoring {
+    /// Scores the candidates of the search.
+    pub scorer: Box<dyn Scorer>,
+    /// Measures the front for validation, when there is a measured path.
+    pub measurer: Option<Box<dyn Measurer>>,
+}
+
+impl Scoring {
+    /// The scoring a run's `run.json` asks for: its `--surrogate` as the scorer and, when the
+    /// run validates, hardware-aware training on the run's task as the measurer (trained
+    /// networks kept under `<run>/models/<id>` for `analognas export`).
+    pub fn for_run(run: &Run) -> Result<Self> {
+        let scorer = build_scorer(&run.info.surrogate, &run.profile)?;
+        let measurer: Option<Box<dyn Measurer>> =
+            if run.info.validate_top == 0 || run.info.surrogate == SYNTHETIC {
+                None
+            } else {
+                Some(Box::new(validation_measurer(
+                    run.info.task,
+                    run.info.data.as_deref().map(Path::new),
+                    &run.profile,
+                    &run.dir,
+                )?))
+            };
+        Ok(Scoring { scorer, measurer })
+    }
+
+    /// A scoring from parts (tests, benchmarks, library users with their own scorer).
+    pub fn new(scorer: Box<dyn Scorer>, measurer: Option<Box<dyn Measurer>>) -> Self {
+        Scoring { scorer, measurer }
+    }
+}
+
+/// The scorer `--surrogate` names: `synthetic` is the test function; a path is a surrogate
+/// model file (resolved among the shipped files) fitted on `profile`'s chip.
+pub fn build_scorer(surrogate: &str, profile: &HwProfile) -> Result<Box<dyn Scorer>> {
+    if surrogate == SYNTHETIC {
+        return Ok(Box::new(synthetic_scorer(profile.clone())));
+    }
+    let model = SurrogateModel::load(crate::files::shipped_path(surrogate)).map_err(|e| {
+        Error::input(format!(
+            "--surrogate: {e} (expected a model from `analognas surrogate fit`, or \"{SYNTHETIC}\")"
+        ))
+    })?;
+    model.check_profile(profile)?;
+    let p = profile.clone();
+    Ok(Box::new(ClosureScorer::new(
+        "surrogate",
+        profile.clone(),
+        move |a: &Arch| {
+            let pr = model.predict(a, &p);
+            (pr.acc_1d, pr.avm, pr.acc_1d_std)
+        },
+    )))
+}
+
+/// The measurer of validation: hardware-aware training for [`VALIDATION_EPOCHS`] epochs and
+/// [`VALIDATION_REPS`] programmings on `task`, saving each network under `<dir>/models/<id>`.
+pub fn validation_measurer(
+    task: Task,
+    data: Option<&Path>,
+    profile: &HwProfile,
+    dir: &Path,
+) -> Result<TrainingMeasurer> {
+    let data = crate::data::load(task, data, 0)?;
+    let mut train = crate::train::TrainConfig::hardware_aware(profile);
+    train.budget = crate::train::Budget::Epochs(VALIDATION_EPOCHS);
+    Ok(TrainingMeasurer {
+        data,
+        profile: profile.clone(),
+        config: MeasureConfig {
+            train,
+            reps: VALIDATION_REPS,
+        },
+        save_dir: Some(dir.join("models")),
+    })
+}
