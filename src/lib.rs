@@ -43,7 +43,7 @@
 //!  3  evaluate                         Measurer (what) + Executor (where)
 //!  2  train  model  surrogate          measure one genome; the model directory; predictions
 //!  1  space  data  hw  nn  synthetic   what a network is, the data, what the chip does
-//!  0  error  rng  task  files  measure  progress
+//!  0  error  rng  task  files  measure  progress  choice
 //! ```
 //!
 //! ## Crate map
@@ -68,6 +68,7 @@
 #![warn(missing_docs)]
 
 pub mod bench;
+pub mod choice;
 pub mod data;
 pub mod device;
 pub mod error;

@@ -104,6 +104,15 @@ pub fn run(cli: Cli) -> Result<()> {
     }
 }
 
+/// A clap value parser for a library [`Choice`](analognas::choice::Choice): the names as possible
+/// values (shown in `--help`), parsed into the value.
+pub fn choice<T: analognas::choice::Choice + Clone>()
+-> impl clap::builder::TypedValueParser<Value = T> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(T::ALL.iter().map(|c| c.name()))
+        .map(|s| T::parse(&s).expect("a possible value parses"))
+}
+
 /// Where measurements run (`search` validation, `surrogate collect`, `export --train`).
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct ExecutorArgs {

@@ -37,7 +37,7 @@ pub struct SearchArgs {
     #[arg(long)]
     pub generations: Option<usize>,
     /// Algorithm [default: nsga2].
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = super::choice::<AlgorithmKind>())]
     pub algorithm: Option<AlgorithmKind>,
     /// Objectives: acc_1d,tiles or acc_1d,tiles,avm [default: acc_1d,tiles].
     #[arg(long)]

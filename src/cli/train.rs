@@ -32,7 +32,7 @@ pub struct TrainOptions {
     #[arg(long)]
     pub lr: Option<f64>,
     /// Optimiser.
-    #[arg(long, value_enum, default_value_t = OptimizerKind::Sgd)]
+    #[arg(long, value_parser = super::choice::<OptimizerKind>(), default_value = "sgd")]
     pub optimizer: OptimizerKind,
 }
 

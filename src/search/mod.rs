@@ -42,7 +42,7 @@ use crate::task::Task;
 use serde::{Deserialize, Serialize};
 
 /// Which evolutionary algorithm drives the search.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AlgorithmKind {
     /// NSGA-II: non-dominated sorting, crowding distance, binary tournament, crossover and
@@ -60,6 +60,13 @@ impl AlgorithmKind {
             AlgorithmKind::Nsga2 => "nsga2",
             AlgorithmKind::Analognas => "analognas",
         }
+    }
+}
+
+impl crate::choice::Choice for AlgorithmKind {
+    const ALL: &'static [Self] = &[AlgorithmKind::Nsga2, AlgorithmKind::Analognas];
+    fn name(self) -> &'static str {
+        AlgorithmKind::name(self)
     }
 }
 

@@ -44,13 +44,23 @@ impl std::fmt::Display for Budget {
 }
 
 /// The optimiser.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum OptimizerKind {
     /// SGD with momentum 0.9 and weight decay (the default).
     Sgd,
     /// Adam.
     Adam,
+}
+
+impl crate::choice::Choice for OptimizerKind {
+    const ALL: &'static [Self] = &[OptimizerKind::Sgd, OptimizerKind::Adam];
+    fn name(self) -> &'static str {
+        match self {
+            OptimizerKind::Sgd => "sgd",
+            OptimizerKind::Adam => "adam",
+        }
+    }
 }
 
 /// Settings of one training run.
