@@ -25,6 +25,15 @@ pub enum Error {
     /// A training run that diverged or could not continue.
     #[error("training failed: {0}")]
     Training(String),
+    /// An error of training or of a model directory.
+    #[error(transparent)]
+    Train(#[from] crate::train::TrainError),
+    /// An error of the search's settings or state.
+    #[error(transparent)]
+    Search(#[from] crate::search::SearchError),
+    /// A run-directory file that is missing, corrupt or inconsistent.
+    #[error(transparent)]
+    RunFile(#[from] crate::rundir::RunFileError),
 }
 
 impl Error {

@@ -21,7 +21,9 @@ use crate::error::{Error, Result, write_atomic};
 use crate::hw::{AnalogNetwork, HwProfile, NetworkWeights};
 use crate::nn::{Arch, Network};
 use crate::progress::Observer;
-use crate::train::{DriftReport, EpochStats, TrainConfig, Trained, evaluate_drift, train_observed};
+use crate::train::{
+    DriftReport, EpochStats, TrainConfig, TrainError, Trained, evaluate_drift, train_observed,
+};
 use burn::module::Module;
 use burn::store::ModuleRecord;
 use burn::tensor::{Device, Tensor, TensorData};
@@ -67,10 +69,10 @@ fn save_model_dir(
     let arch_json = serde_json::to_string_pretty(arch).expect("arch serializes");
     write_atomic(dir.join(ARCH_FILE), arch_json.as_bytes())?;
     let bytes = net.clone().into_record().into_bytes().map_err(|e| {
-        Error::input(format!(
-            "{}: cannot encode weights: {e:?}",
-            dir.join(WEIGHTS_FILE).display()
-        ))
+        TrainError::model_file(
+            dir.join(WEIGHTS_FILE),
+            format!("cannot encode weights: {e:?}"),
+        )
     })?;
     write_atomic(dir.join(WEIGHTS_FILE), &bytes)?;
     if let Some(m) = metrics {
@@ -103,13 +105,18 @@ fn metrics_of(
 /// Checks that `arch` fits `task`: the same input shape and number of classes.
 pub fn check_task_shape(arch: &Arch, task: crate::task::Task) -> Result<()> {
     if arch.input != task.input_shape() || arch.classes != task.classes() {
-        return Err(Error::input(format!(
-            "architecture has input {:?} and {} classes, but task {task} has {:?} and {}",
-            arch.input,
-            arch.classes,
-            task.input_shape(),
-            task.classes()
-        )));
+        return Err(TrainError::Setting {
+            flag: "--task",
+            expected: "a task with the architecture's input shape and classes",
+            got: format!(
+                "{task} ({:?}, {} classes) for an architecture with input {:?} and {} classes",
+                task.input_shape(),
+                task.classes(),
+                arch.input,
+                arch.classes
+            ),
+        }
+        .into());
     }
     Ok(())
 }
@@ -129,19 +136,22 @@ pub fn write_arch_only(dir: &Path, arch: &Arch) -> Result<()> {
 pub fn load_arch(dir: &Path) -> Result<Arch> {
     let path = dir.join(ARCH_FILE);
     if !path.is_file() {
-        return Err(Error::input(format!(
-            "{}: missing architecture file (expected a model directory written by `analognas train` or `export`)",
-            path.display()
-        )));
+        return Err(TrainError::model_file(
+            &path,
+            "missing architecture file (expected a model directory written by `analognas train` or `export`)",
+        )
+        .into());
     }
     let text = crate::error::read_to_string(&path)?;
     let arch: Arch = serde_json::from_str(&text).map_err(|e| {
-        Error::input(format!(
-            "{}:{}:{}: expected an architecture JSON: {e}",
-            path.display(),
-            e.line(),
-            e.column()
-        ))
+        TrainError::model_file(
+            &path,
+            format!(
+                "{}:{}: expected an architecture JSON: {e}",
+                e.line(),
+                e.column()
+            ),
+        )
     })?;
     arch.validate(&path.display().to_string())?;
     Ok(arch)
@@ -153,28 +163,32 @@ pub fn load_arch(dir: &Path) -> Result<Arch> {
 fn load_model_dir(dir: &Path, device: &Device) -> Result<(Arch, Network)> {
     let arch = load_arch(dir)?;
     let path = dir.join(WEIGHTS_FILE);
+    if path.is_dir() {
+        return Err(
+            TrainError::model_file(&path, "expected a burn record file, got a directory").into(),
+        );
+    }
     if !path.is_file() {
-        return Err(Error::input(format!(
-            "{}: missing weights file (train the model or export with --train)",
-            path.display()
-        )));
+        return Err(TrainError::model_file(
+            &path,
+            "missing weights file (train the model or export with --train)",
+        )
+        .into());
     }
     let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+    let corrupt =
+        |detail: String| TrainError::model_file(&path, format!("corrupt burn record{detail}"));
     let record = std::panic::catch_unwind(|| {
         ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes))
     })
-    .map_err(|_| Error::input(format!("{}: corrupt burn record", path.display())))?
-    .map_err(|e| Error::input(format!("{}: corrupt burn record: {e:?}", path.display())))?;
+    .map_err(|_| corrupt(String::new()))?
+    .map_err(|e| corrupt(format!(": {e:?}")))?;
     let net = Network::from_arch(&arch, device);
     let net =
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| net.try_load_record(record)))
-            .map_err(|_| Error::input(format!("{}: corrupt burn record", path.display())))?
+            .map_err(|_| corrupt(String::new()))?
             .map_err(|e| {
-                Error::input(format!(
-                    "{}: record does not match {}: {e:?}",
-                    path.display(),
-                    ARCH_FILE
-                ))
+                TrainError::model_file(&path, format!("record does not match {ARCH_FILE}: {e:?}"))
             })?;
     Ok((arch, net))
 }
@@ -200,10 +214,10 @@ impl TrainedModel {
         let metrics = if metrics_path.is_file() {
             let text = crate::error::read_to_string(&metrics_path)?;
             Some(serde_json::from_str(&text).map_err(|e| {
-                crate::Error::input(format!(
-                    "{}: expected training metrics JSON: {e}",
-                    metrics_path.display()
-                ))
+                TrainError::model_file(
+                    &metrics_path,
+                    format!("expected training metrics JSON: {e}"),
+                )
             })?)
         } else {
             None

@@ -9,7 +9,7 @@
 //! generation `g` draws from `rng::seeded(rng::derive_seed(seed, g))`. The hypervolume history
 //! is rebuilt from `history.csv` too (each row carries its generation).
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::space::Genome;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -60,14 +60,17 @@ impl Checkpoint {
     /// Reads a checkpoint.
     pub fn load(path: &Path) -> Result<Self> {
         let text = crate::error::read_to_string(path)?;
-        let ck: Checkpoint = serde_json::from_str(&text)
-            .map_err(|e| Error::input(format!("{}: {e}", path.display())))?;
+        let ck: Checkpoint =
+            serde_json::from_str(&text).map_err(|e| super::RunFileError::json(path, &e))?;
         if ck.format != CHECKPOINT_FORMAT {
-            return Err(Error::input(format!(
-                "{}: field format: expected {CHECKPOINT_FORMAT}, got {}",
-                path.display(),
-                ck.format
-            )));
+            return Err(super::RunFileError::inconsistent(
+                path,
+                format!(
+                    "field format: expected {CHECKPOINT_FORMAT}, got {}",
+                    ck.format
+                ),
+            )
+            .into());
         }
         Ok(ck)
     }

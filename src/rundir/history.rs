@@ -4,6 +4,7 @@
 //! the search held.
 
 use super::FrontMember;
+use super::RunFileError;
 use crate::error::{Error, Result};
 use crate::search::{Budgets, Outcome, Scores, Trial};
 use crate::space::Genome;
@@ -74,9 +75,12 @@ pub fn history_rows(trials: &[Trial], budgets: &Budgets) -> Result<Vec<u8>> {
 pub fn parse_history(file: &str, text: &str) -> Result<Vec<Trial>> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if text.lines().next() != Some(HISTORY_HEADER) {
-        return Err(Error::input(format!(
-            "{file}:1: expected the header \"{HISTORY_HEADER}\""
-        )));
+        return Err(RunFileError::Csv {
+            path: file.to_string(),
+            line: 1,
+            message: format!("expected the header \"{HISTORY_HEADER}\""),
+        }
+        .into());
     }
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(true)
@@ -84,12 +88,19 @@ pub fn parse_history(file: &str, text: &str) -> Result<Vec<Trial>> {
         .from_reader(text.as_bytes());
     let mut out = Vec::new();
     for rec in rdr.records() {
-        let f = rec.map_err(|e| {
-            let line = e.position().map_or(0, |p| p.line());
-            Error::input(format!("{file}:{line}: {}", csv_message(&e)))
+        let f = rec.map_err(|e| RunFileError::Csv {
+            path: file.to_string(),
+            line: e.position().map_or(0, |p| p.line()),
+            message: csv_message(&e),
         })?;
         let line = f.position().map_or(0, |p| p.line());
-        let at = |what: &str| Error::input(format!("{file}:{line}: {what}"));
+        let at = |what: &str| {
+            Error::from(RunFileError::Csv {
+                path: file.to_string(),
+                line,
+                message: what.to_string(),
+            })
+        };
         if f.len() != 11 {
             return Err(at(&format!("expected 11 fields, got {}", f.len())));
         }
@@ -192,20 +203,28 @@ pub fn history_at_checkpoint(path: &Path, bytes: u64, rows: usize) -> Result<Vec
     let data = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     let name = path.display().to_string();
     if (data.len() as u64) < bytes {
-        return Err(Error::input(format!(
-            "{name}: expected at least {bytes} bytes (checkpoint.json), got {}: the run directory was changed",
-            data.len()
-        )));
+        return Err(RunFileError::inconsistent(
+            path,
+            format!(
+                "expected at least {bytes} bytes (checkpoint.json), got {}: the run directory was changed",
+                data.len()
+            ),
+        )
+        .into());
     }
     let kept = &data[..bytes as usize];
     let text = std::str::from_utf8(kept)
-        .map_err(|_| Error::input(format!("{name}: expected UTF-8 text")))?;
+        .map_err(|_| RunFileError::inconsistent(path, "expected UTF-8 text"))?;
     let trials = parse_history(&name, text)?;
     if trials.len() != rows {
-        return Err(Error::input(format!(
-            "{name}: expected {rows} rows (checkpoint.json), got {}",
-            trials.len()
-        )));
+        return Err(RunFileError::inconsistent(
+            path,
+            format!(
+                "expected {rows} rows (checkpoint.json), got {}",
+                trials.len()
+            ),
+        )
+        .into());
     }
     if data.len() as u64 > bytes {
         crate::error::write_atomic(path, kept)?;

@@ -7,14 +7,16 @@
 //! A missing or corrupt file is a one-line error that names it.
 
 mod checkpoint;
+mod error;
 pub mod history;
 mod validation;
 
 pub use checkpoint::*;
+pub use error::RunFileError;
 pub use history::{HISTORY_HEADER, HistoryWriter, history_at_checkpoint, parse_history};
 pub use validation::*;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::search::{
     Budgets, GenerationStats, Objectives, ReferencePoint, Scores, SearchSettings, Trial,
 };
@@ -138,11 +140,11 @@ impl ParetoFile {
     pub fn load(dir: &Path) -> Result<Self> {
         let path = dir.join(PARETO_JSON);
         if !path.exists() && dir.join(RUN_JSON).is_file() {
-            return Err(Error::input(format!(
-                "{}: missing: this run has not finished; resume it with `analognas search --resume {}`",
-                path.display(),
-                dir.display()
-            )));
+            return Err(RunFileError::Unfinished {
+                path: path.display().to_string(),
+                dir: dir.display().to_string(),
+            }
+            .into());
         }
         read_json(&path)
     }
@@ -172,17 +174,7 @@ pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
 /// Reads a JSON file, naming it (with line and column) in errors.
 pub fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
     let text = crate::error::read_to_string(path)?;
-    serde_json::from_str(&text).map_err(|e| {
-        let msg = e.to_string();
-        // serde_json appends " at line L column C"; put the position in front instead.
-        let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
-        Error::input(format!(
-            "{}:{}:{}: {msg}",
-            path.display(),
-            e.line(),
-            e.column()
-        ))
-    })
+    serde_json::from_str(&text).map_err(|e| RunFileError::json(path, &e).into())
 }
 
 /// The current time, UTC, as RFC 3339 to the second (`2025-01-31T12:00:00Z`).

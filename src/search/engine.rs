@@ -3,7 +3,7 @@
 //! archive of non-dominated feasible trials and its hypervolume per generation.
 
 use super::{AlgorithmKind, AnalogNasEa, Archive, Nsga2, Outcome, Scorer, SearchSettings};
-use super::{Scores, hypervolume};
+use super::{Scores, SearchError, hypervolume};
 use crate::error::{Error, Result};
 use crate::nn::Arch;
 use crate::rng::{SeededRng, derive_seed, seeded};
@@ -161,19 +161,24 @@ impl Search {
             s.finish_generation();
         }
         if let Some(t) = trials.next() {
-            return Err(Error::input(format!(
-                "history.csv: row {}: generation {} is out of order or after the checkpoint's {generations_done} generations",
-                s.trials.len() + 1,
-                t.generation
-            )));
+            return Err(SearchError::State {
+                file: "history.csv",
+                message: format!(
+                    "row {}: generation {} is out of order or after the checkpoint's {generations_done} generations",
+                    s.trials.len() + 1,
+                    t.generation
+                ),
+            }
+            .into());
         }
         let pop = population
             .iter()
             .map(|id| {
                 let i = *s.index.get(id).ok_or_else(|| {
-                    Error::input(format!(
-                        "checkpoint.json: field population: genome {id} is not in history.csv"
-                    ))
+                    Error::from(SearchError::State {
+                        file: "checkpoint.json",
+                        message: format!("field population: genome {id} is not in history.csv"),
+                    })
                 })?;
                 Ok(s.candidate(i))
             })
@@ -291,14 +296,15 @@ impl Search {
         let pending = self
             .pending
             .take()
-            .ok_or_else(|| Error::input("search: tell without a pending ask"))?;
+            .ok_or_else(|| SearchError::Protocol("tell without a pending ask".into()))?;
         if outcomes.len() != pending.to_score.len() {
             let n = pending.to_score.len();
             self.pending = Some(pending);
-            return Err(Error::input(format!(
-                "scorer: expected {n} outcomes, got {}",
+            return Err(SearchError::Protocol(format!(
+                "the scorer returned {} outcomes for {n} candidates",
                 outcomes.len()
-            )));
+            ))
+            .into());
         }
         for (&i, outcome) in pending.to_score.iter().zip(outcomes) {
             let outcome = match outcome {
@@ -329,7 +335,9 @@ impl Search {
                 }
                 Step::GenerationDone(s) => return Ok(s),
                 Step::Finished => {
-                    return Err(Error::input("search: every generation has already run"));
+                    return Err(
+                        SearchError::Protocol("every generation has already run".into()).into(),
+                    );
                 }
             }
         }
@@ -609,7 +617,10 @@ mod tests {
         let e = s.tell(vec![]).unwrap_err().to_string();
         assert_eq!(
             e,
-            format!("scorer: expected {} outcomes, got 0", batch.len())
+            format!(
+                "search: the scorer returned 0 outcomes for {} candidates",
+                batch.len()
+            )
         );
         let out = synthetic_scorer(HwProfile::default()).score(&batch);
         s.tell(out).unwrap();

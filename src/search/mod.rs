@@ -23,6 +23,7 @@
 
 mod analognas_ea;
 mod engine;
+mod error;
 mod hypervolume;
 mod nsga2;
 mod pareto;
@@ -30,6 +31,7 @@ mod scorer;
 
 pub use analognas_ea::AnalogNasEa;
 pub use engine::*;
+pub use error::SearchError;
 pub use hypervolume::*;
 pub use nsga2::Nsga2;
 pub use pareto::*;
@@ -82,8 +84,10 @@ impl Objectives {
     /// Parses `acc_1d,tiles[,avm]` (any order, no repeats).
     pub fn parse(s: &str) -> Result<Self> {
         let bad = || {
-            Error::input(format!(
-                "--objectives: expected acc_1d,tiles or acc_1d,tiles,avm, got \"{s}\""
+            Error::from(SearchError::setting(
+                "--objectives",
+                "acc_1d,tiles or acc_1d,tiles,avm",
+                format!("\"{s}\""),
             ))
         };
         let mut names: Vec<&str> = s.split(',').map(str::trim).collect();
@@ -309,29 +313,23 @@ impl SearchSettings {
 
     /// Checks the ranges; messages name the flag.
     pub fn validate(&self) -> Result<()> {
+        let bad = |flag, expected, got: &dyn ToString| {
+            Err(SearchError::setting(flag, expected, got.to_string()).into())
+        };
         if self.population < 4 {
-            return Err(Error::input(format!(
-                "--population: expected an integer >= 4, got {}",
-                self.population
-            )));
+            return bad("--population", "an integer >= 4", &self.population);
         }
         if self.generations < 1 {
-            return Err(Error::input(
-                "--generations: expected an integer >= 1, got 0",
-            ));
+            return bad("--generations", "an integer >= 1", &0);
         }
         if self.budgets.max_tiles == Some(0) {
-            return Err(Error::input("--max-tiles: expected an integer >= 1, got 0"));
+            return bad("--max-tiles", "an integer >= 1", &0);
         }
         if self.budgets.max_params == Some(0) {
-            return Err(Error::input(
-                "--max-params: expected an integer >= 1, got 0",
-            ));
+            return bad("--max-params", "an integer >= 1", &0);
         }
         if let Some(a) = self.budgets.max_avm.filter(|a| !a.is_finite() || *a <= 0.0) {
-            return Err(Error::input(format!(
-                "--max-avm: expected a number of points > 0, got {a}"
-            )));
+            return bad("--max-avm", "a number of points > 0", &a);
         }
         Ok(())
     }

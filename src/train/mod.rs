@@ -6,11 +6,13 @@
 //! [`measure`] does both and returns a [`Measurement`](crate::measure::Measurement).
 
 pub mod drift;
+mod error;
 
 pub use drift::*;
+pub use error::TrainError;
 
 use crate::data::{Dataset, TaskData};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::hw::{HwProfile, WeightClip};
 use crate::nn::{Arch, Network, WeightNoise};
 use crate::progress::{Observer, Stage};
@@ -225,7 +227,7 @@ impl ModuleMapper for Clipper {
 
 /// Trains `arch` on `data`. With an epoch budget the same seed gives the same weights.
 ///
-/// A NaN or exploding loss ends training with [`Error::Training`] instead of a panic.
+/// A NaN or exploding loss ends training with [`TrainError::Diverged`] instead of a panic.
 pub fn train(arch: &Arch, data: &TaskData, cfg: &TrainConfig, seed: u64) -> Result<Trained> {
     train_observed(arch, data, cfg, seed, &crate::progress::Silent)
 }
@@ -240,15 +242,18 @@ pub fn train_observed(
     observer: &dyn Observer,
 ) -> Result<Trained> {
     if data.train.is_empty() {
-        return Err(Error::input(format!(
-            "{}: the training split is empty",
-            data.source
-        )));
+        return Err(TrainError::EmptySplit {
+            source_name: data.source.clone(),
+        }
+        .into());
     }
     if cfg.batch_size == 0 {
-        return Err(Error::input(
-            "--batch-size: expected an integer >= 1, got 0",
-        ));
+        return Err(TrainError::Setting {
+            flag: "--batch-size",
+            expected: "an integer >= 1",
+            got: "0".into(),
+        }
+        .into());
     }
     let device = crate::device::default_device();
     let train_device = crate::device::training_device(&device);
@@ -324,10 +329,13 @@ pub fn train_observed(
             let loss = loss_fn.forward(logits.clone(), y.clone());
             let loss_value = loss.clone().into_scalar::<f64>();
             if !loss_value.is_finite() || loss_value > 1e4 {
-                return Err(Error::Training(format!(
-                    "{} diverged: loss {loss_value} at epoch {epoch}, step {step} (lower the learning rate)",
-                    arch.genome.id()
-                )));
+                return Err(TrainError::Diverged {
+                    id: arch.genome.id(),
+                    loss: loss_value,
+                    epoch,
+                    step,
+                }
+                .into());
             }
             let pred: Vec<i64> = logits
                 .argmax(1)
@@ -385,6 +393,7 @@ pub fn train_observed(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Error;
     use crate::task::Task;
 
     fn small_arch() -> Arch {
@@ -439,7 +448,9 @@ mod tests {
             ..TrainConfig::default()
         };
         match train(&small_arch(), &data, &cfg, 1) {
-            Err(Error::Training(msg)) => assert!(msg.contains("diverged"), "{msg}"),
+            Err(e @ Error::Train(TrainError::Diverged { .. })) => {
+                assert!(e.to_string().contains("diverged"), "{e}")
+            }
             other => panic!(
                 "expected a training error, got {:?}",
                 other.map(|t| t.acc_fp)
