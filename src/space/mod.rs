@@ -14,6 +14,14 @@
 //! ct = ["A", "C"]
 //! wf = [1, 2]
 //! ```
+//!
+//! Every value must lie within the absolute gene limits ([`MAX_OC0`], [`MAX_KS0`] and odd,
+//! [`MAX_BLOCKS`], [`MAX_R`], [`MAX_B`], [`MAX_WF`]), which include the paper's full ranges. Ranges
+//! are checked before they are expanded and the space is counted arithmetically
+//! ([`SearchSpace::size`]), so no file makes loading allocate much; genomes read from files are
+//! checked against the same limits ([`Genome::check`]), and sample counts against
+//! [`SearchSpace::MAX_SAMPLES`]. Errors are [`SpaceError`]s, one line each, e.g.
+//! `space.toml:5:24: field genes.oc0.max: expected an integer in 1..=4096, got 9000`.
 
 mod error;
 mod genome;
