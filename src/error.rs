@@ -18,8 +18,9 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// An error of analognas; its `Display` is one line that names the file, field and expectation.
 ///
-/// Subsystems add their own variant here, each `#[error(transparent)]` with `#[from]`, so the
-/// enum is `#[non_exhaustive]` for code outside the crate.
+/// Subsystems add their own variant here, each `#[error(transparent)]` with a `From` (boxed
+/// when the subsystem error is large, see `from_boxed!`), so `?` lifts them; the enum is
+/// `#[non_exhaustive]` for code outside the crate.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -39,20 +40,41 @@ pub enum Error {
     Training(String),
     /// A TOML file that does not parse or does not fit its schema.
     #[error(transparent)]
-    Toml(#[from] TomlError),
+    Toml(Box<TomlError>),
     /// A field of an input file whose value is not what is expected.
     #[error(transparent)]
-    Field(#[from] FieldError),
+    Field(Box<FieldError>),
     /// A search-space file, a genome or a sample count (see [`crate::space::SpaceError`]).
     #[error(transparent)]
-    Space(#[from] crate::space::SpaceError),
+    Space(Box<crate::space::SpaceError>),
     /// A hardware profile (see [`crate::hw::HwError`]).
     #[error(transparent)]
-    Hw(#[from] crate::hw::HwError),
+    Hw(Box<crate::hw::HwError>),
     /// An architecture or genome JSON file (see [`crate::nn::ArchError`]).
     #[error(transparent)]
-    Arch(#[from] crate::nn::ArchError),
+    Arch(Box<crate::nn::ArchError>),
 }
+
+/// `From` for the boxed variants: the subsystem errors carry several strings, and boxing them
+/// keeps [`Error`] (and every `Result` of the crate) small. A new subsystem variant can use
+/// `#[from]` directly when its error is small, or add its line here.
+macro_rules! from_boxed {
+    ($($variant:ident($ty:ty)),* $(,)?) => {
+        $(impl From<$ty> for Error {
+            fn from(e: $ty) -> Self {
+                Error::$variant(Box::new(e))
+            }
+        })*
+    };
+}
+
+from_boxed!(
+    Toml(TomlError),
+    Field(FieldError),
+    Space(crate::space::SpaceError),
+    Hw(crate::hw::HwError),
+    Arch(crate::nn::ArchError),
+);
 
 impl Error {
     /// A bad-input error with the given one-line message.
@@ -75,8 +97,8 @@ impl Error {
 pub struct Location {
     /// The file as the user named it.
     pub file: String,
-    /// 1-based line and column, when known.
-    pub line_col: Option<(usize, usize)>,
+    /// 1-based line and column, when known (u32 keeps the error types small).
+    pub line_col: Option<(u32, u32)>,
 }
 
 impl Location {
@@ -85,6 +107,15 @@ impl Location {
         Location {
             file: file.into(),
             line_col: None,
+        }
+    }
+
+    /// `file` at 1-based `line` and `col` (saturating at `u32::MAX`).
+    pub fn at(file: impl Into<String>, line: usize, col: usize) -> Self {
+        let c = |v: usize| u32::try_from(v).unwrap_or(u32::MAX);
+        Location {
+            file: file.into(),
+            line_col: Some((c(line), c(col))),
         }
     }
 }
@@ -151,8 +182,10 @@ impl FieldError {
     /// when [`toml_position`] finds it.
     #[must_use]
     pub fn located(mut self, text: &str) -> Self {
-        if self.at.line_col.is_none() {
-            self.at.line_col = toml_position(text, &self.field);
+        if self.at.line_col.is_none()
+            && let Some((line, col)) = toml_position(text, &self.field)
+        {
+            self.at = Location::at(std::mem::take(&mut self.at.file), line, col);
         }
         self
     }
@@ -193,10 +226,7 @@ impl TomlError {
         let line_no = text[..start].matches('\n').count() + 1;
         let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
         TomlError {
-            at: Location {
-                file: file.to_string(),
-                line_col: Some((line_no, start - line_start + 1)),
-            },
+            at: Location::at(file, line_no, start - line_start + 1),
             field: field_at(text, start),
             message,
         }
@@ -238,7 +268,7 @@ pub fn write_atomic(path: impl AsRef<Path>, bytes: &[u8]) -> Result<()> {
 /// Turns a TOML parse error into one line: `file:line:col: field KEY: message` (a
 /// [`TomlError`] inside [`Error::Toml`]; use [`TomlError::new`] for the typed error).
 pub fn toml_error(file: &str, text: &str, err: &toml::de::Error) -> Error {
-    Error::Toml(TomlError::new(file, text, err))
+    TomlError::new(file, text, err).into()
 }
 
 /// The dotted key (`table.key`) of the TOML line that holds byte offset `pos`, if any.
@@ -383,6 +413,16 @@ mod tests {
         );
         let e: Error = e.into();
         assert!(matches!(e, Error::Field(_)));
+    }
+
+    /// clippy's `result_large_err` fires at 128 bytes: every error of the crate stays below.
+    #[test]
+    fn errors_stay_small() {
+        use std::mem::size_of;
+        assert!(size_of::<Error>() < 128, "{}", size_of::<Error>());
+        assert!(size_of::<crate::space::SpaceError>() < 128);
+        assert!(size_of::<crate::hw::HwError>() < 128);
+        assert!(size_of::<crate::nn::ArchError>() < 128);
     }
 
     #[test]

@@ -507,10 +507,10 @@ mod tests {
             e.to_string(),
             "g.json: field oc0: expected an integer in 1..=4096, got 4294967295"
         );
-        assert!(matches!(
-            e,
-            crate::Error::Arch(ArchError::Genome(crate::space::SpaceError::Gene(_)))
-        ));
+        assert!(
+            matches!(&e, crate::Error::Arch(a) if matches!(&**a, ArchError::Genome(g) if matches!(**g, crate::space::SpaceError::Gene(_)))),
+            "{e:?}"
+        );
         let g = Reference::Resnet8.genome();
         let mut json: serde_json::Value = serde_json::to_value(&g).unwrap();
         json["blocks"][2]["r"] = 65.into();

@@ -28,9 +28,15 @@ pub enum ArchError {
     /// The input shape or the number of classes is outside the limits of [`Arch`](super::Arch).
     #[error(transparent)]
     Field(FieldError),
-    /// A gene outside the absolute limits ([`SpaceError::Gene`]).
+    /// A gene outside the absolute limits ([`SpaceError::Gene`]); boxed to keep this enum small.
     #[error(transparent)]
-    Genome(#[from] SpaceError),
+    Genome(Box<SpaceError>),
+}
+
+impl From<SpaceError> for ArchError {
+    fn from(e: SpaceError) -> Self {
+        ArchError::Genome(Box::new(e))
+    }
 }
 
 impl ArchError {
@@ -46,9 +52,10 @@ impl ArchError {
             _ => message,
         };
         ArchError::Json {
-            at: Location {
-                file: file.to_string(),
-                line_col: (e.line() > 0).then(|| (e.line(), e.column())),
+            at: if e.line() > 0 {
+                Location::at(file, e.line(), e.column())
+            } else {
+                Location::file(file)
             },
             message,
         }
