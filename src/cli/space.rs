@@ -57,16 +57,12 @@ pub fn run(cmd: SpaceCommand) -> Result<()> {
             Ok(())
         }
         SpaceCommand::Sample(a) => {
-            if a.n == 0 {
-                return Err(Error::input("-n: expected an integer >= 1, got 0"));
-            }
-            let s = SearchSpace::load(&a.space)?;
+            SearchSpace::check_sample_count(a.n).map_err(|e| Error::input(format!("-n: {e}")))?;
+            let s = SearchSpace::load(analognas::files::shipped_path(&a.space))?;
             let mut rng = analognas::rng::seeded(a.seed);
-            let genomes = if a.lhs {
-                s.sample_lhs(a.n, &mut rng)
-            } else {
-                (0..a.n).map(|_| s.sample(&mut rng)).collect()
-            };
+            let genomes = s
+                .sample_many(a.n, a.lhs, &mut rng)
+                .map_err(|e| Error::input(format!("-n: {e}")))?;
             for g in genomes {
                 println!("{}", g.canonical_json());
             }

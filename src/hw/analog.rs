@@ -111,7 +111,14 @@ impl AnalogMatrix {
     ) -> Self {
         assert_eq!(w.len(), rows * cols, "matrix must be rows x cols");
         let pcm = PcmModel::new(&profile.pcm);
-        let periphery = Periphery::new(profile);
+        let mut periphery = Periphery::new(profile);
+        // Bound management doubles its input reduction until it passes bm_max_factor; keeping
+        // the factor within the profile range caps it at 21 rounds per vector, also for a
+        // profile built in code without `HwProfile::check` (a NaN or infinite factor spun).
+        let max_factor = super::PeripheryConfig::MAX_BM_FACTOR as f32;
+        if periphery.bm_max_factor.is_nan() || periphery.bm_max_factor > max_factor {
+            periphery.bm_max_factor = max_factor;
+        }
         let gdc = profile.drift_compensation.enabled;
         let mut ws = Workspace::default();
         let tiles = tile_slots(rows, cols, profile)
@@ -520,6 +527,27 @@ mod tests {
                     out[c * m + j]
                 );
             }
+        }
+    }
+
+    /// The profile that made `analognas infer` spin (`inp_res = 0`, `bm_max_factor = inf`,
+    /// `out_bound = 1e-6`) is refused at load; built in code, bound management still stops.
+    #[test]
+    fn bound_management_stops_for_an_unchecked_profile() {
+        let (rows, cols, m) = (16, 8, 4);
+        for factor in [f64::INFINITY, f64::NAN, 1e30] {
+            let mut p = HwProfile::default();
+            p.periphery.inp_res = 0.0;
+            p.periphery.bm_max_factor = factor;
+            p.periphery.out_bound = 1e-6;
+            assert!(p.check("code").is_err());
+            let w = random(rows * cols, 1);
+            let a = AnalogMatrix::program(&w, rows, cols, &p, &mut seeded(2));
+            let out = a
+                .read(0.0, &mut seeded(3))
+                .forward(&random(rows * m, 4), m, &mut seeded(5));
+            assert_eq!(out.len(), cols * m);
+            assert!(out.iter().all(|v| v.is_finite()), "{factor}: {out:?}");
         }
     }
 

@@ -2,6 +2,7 @@
 //! and batched analog inference of whole networks.
 
 mod analog;
+mod error;
 mod exec;
 pub mod normal;
 mod pcm;
@@ -12,6 +13,7 @@ mod tiles;
 mod weights;
 
 pub use analog::*;
+pub use error::*;
 pub use pcm::*;
 pub use periphery::*;
 pub use profile::*;

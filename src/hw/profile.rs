@@ -1,6 +1,11 @@
 //! Hardware profiles: everything about the analog chip that the search needs (DESIGN.md 3).
+//!
+//! Every numeric field has a stated range, checked when a profile is loaded
+//! ([`HwProfile::check`]): a profile outside them is refused with a one-line error naming the
+//! file, the field and the range, instead of making inference spin, allocate or return NaN.
 
-use crate::error::{Error, Result, toml_error};
+use super::HwError;
+use crate::error::{FieldError, Result, TomlError};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -29,9 +34,9 @@ pub struct HwProfile {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TileConfig {
-    /// Rows (inputs) of one tile. Must be >= 1. Default: 512.
+    /// Rows (inputs) of one tile. Range: 1..=[`TileConfig::MAX_SIZE`] (65536). Default: 512.
     pub rows: usize,
-    /// Columns (outputs) of one tile. Must be >= 1. Default: 512.
+    /// Columns (outputs) of one tile. Range: 1..=[`TileConfig::MAX_SIZE`] (65536). Default: 512.
     pub cols: usize,
     /// Whether depthwise convolutions run in the digital periphery instead of on tiles
     /// (mapped as block-diagonal dense matrices otherwise). Default: false.
@@ -42,19 +47,22 @@ pub struct TileConfig {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PcmConfig {
-    /// Largest conductance in uS. Must be > 0. Default: 25.
+    /// Largest conductance in uS. Range: > 0 and <= 1000. Default: 25.
     pub g_max: f64,
-    /// Programming-noise polynomial coefficients c0, c1, c2 in uS. Default: [0.26348, 1.9650, -1.1731].
+    /// Programming-noise polynomial coefficients c0, c1, c2 in uS. Range: each in [-10, 10],
+    /// and the noise `c0 + c1 x + c2 x^2` >= 0 for every relative conductance x in [0, 1].
+    /// Default: [0.26348, 1.9650, -1.1731].
     pub prog_coeff: [f64; 3],
-    /// Reference time of drift in seconds after programming. Must be > 0. Default: 20.
+    /// Reference time of drift in seconds after programming. Range: > 0 and <= 86400 (a day).
+    /// Default: 20.
     pub t0: f64,
-    /// Read duration in seconds for the 1/f noise. Must be > 0. Default: 250e-9.
+    /// Read duration in seconds for the 1/f noise. Range: > 0 and <= 1. Default: 250e-9.
     pub t_read: f64,
-    /// Multiplies the programming-noise sigma (0 switches it off). Default: 1.
+    /// Multiplies the programming-noise sigma (0 switches it off). Range: [0, 10]. Default: 1.
     pub prog_noise_scale: f64,
-    /// Multiplies the read-noise sigma (0 switches it off). Default: 1.
+    /// Multiplies the read-noise sigma (0 switches it off). Range: [0, 10]. Default: 1.
     pub read_noise_scale: f64,
-    /// Multiplies the drift exponent nu (0 switches drift off). Default: 1.
+    /// Multiplies the drift exponent nu (0 switches drift off). Range: [0, 10]. Default: 1.
     pub drift_scale: f64,
 }
 
@@ -85,21 +93,27 @@ pub struct PeripheryConfig {
     /// Input scaling before the DAC. Default: "abs_max".
     pub noise_management: NoiseManagement,
     /// DAC resolution as a fraction of the range: step = 2 * inp_bound * inp_res; 0 = no
-    /// quantisation. Default: 1/126 (7 bits, 127 levels).
+    /// quantisation. Range: 0, or [2^-24, 1/2] (from 3 levels to 24 bits; a coarser step
+    /// rounds every input to 0). Default: 1/126 (7 bits, 127 levels).
     pub inp_res: f64,
-    /// DAC clipping bound; `inf` = no clipping. Must be > 0. Default: 1.
+    /// DAC clipping bound; `inf` = no clipping. Range: [1e-3, 1e6] or inf. Default: 1.
     pub inp_bound: f64,
-    /// ADC resolution: step = 2 * out_bound * out_res; 0 = no quantisation. Default: 1/510.
+    /// ADC resolution: step = 2 * out_bound * out_res; 0 = no quantisation. Range: 0, or
+    /// [2^-24, 1/2] (3 levels to 24 bits). Default: 1/510 (9 bits).
     pub out_res: f64,
-    /// ADC clipping bound; `inf` = no clipping. Must be > 0. Default: 12.
+    /// ADC clipping bound; `inf` = no clipping. Range: [1e-3, 1e6] or inf. Default: 12.
     pub out_bound: f64,
-    /// Standard deviation of the additive output noise (0 = off). Default: 0.06.
+    /// Standard deviation of the additive output noise (0 = off). Range: [0, 10].
+    /// Default: 0.06.
     pub out_noise: f64,
     /// Handling of outputs at the bound. Default: "iterative".
     pub bound_management: BoundManagement,
-    /// Largest input down-scaling factor of iterative bound management. Default: 1000.
+    /// Largest input down-scaling factor of iterative bound management, which halves the input
+    /// until the output fits or the factor is passed. Range: [1, 1e6]
+    /// ([`PeripheryConfig::MAX_BM_FACTOR`]: at most 21 rounds). Default: 1000.
     pub bm_max_factor: f64,
-    /// Coarsest effective input resolution bound management may reach. Default: 0.25.
+    /// Coarsest effective input resolution bound management may reach. Range: > 0 and <= 1.
+    /// Default: 0.25.
     pub bm_max_res: f64,
 }
 
@@ -128,11 +142,12 @@ pub enum WeightClip {
 #[serde(default, deny_unknown_fields)]
 pub struct TrainingNoiseConfig {
     /// Std of the Gaussian weight noise relative to each layer's max |W| (0 = off).
-    /// Default: 0.06 (the AnalogNAS-Bench recipe).
+    /// Range: [0, 1] (0.02..0.1 is typical). Default: 0.06 (the AnalogNAS-Bench recipe).
     pub weight_noise: f64,
     /// Clipping after each optimiser step. Default: "sigma".
     pub clip: WeightClip,
-    /// Bound of the clipping (a value or a number of sigmas). Must be > 0. Default: 2.5.
+    /// Bound of the clipping (a value or a number of sigmas). Range: > 0 and <= 100.
+    /// Default: 2.5.
     pub clip_value: f64,
 }
 
@@ -206,25 +221,54 @@ impl Default for TrainingNoiseConfig {
     }
 }
 
+impl TileConfig {
+    /// Largest tile side (rows or columns) a profile may ask for.
+    pub const MAX_SIZE: usize = 65536;
+}
+
+impl PeripheryConfig {
+    /// Largest `bm_max_factor`: bound management doubles its input reduction each round, so
+    /// this caps it at 21 rounds per vector.
+    pub const MAX_BM_FACTOR: f64 = 1e6;
+    /// Finest converter resolution (`inp_res`, `out_res`): 24 bits.
+    pub const MIN_RES: f64 = 1.0 / 16_777_216.0;
+    /// Coarsest converter resolution: a step of one bound, 3 levels (-bound, 0, bound).
+    pub const MAX_RES: f64 = 0.5;
+}
+
 impl HwProfile {
     /// Reads and validates a profile file.
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
-        let path = path.as_ref();
-        let text = crate::error::read_to_string(path)?;
-        let stem = path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        Self::parse(&path.display().to_string(), &stem, &text)
+        Ok(Self::read(path)?)
     }
 
     /// Parses and validates a profile from TOML text; `file` names it in errors.
     pub fn parse(file: &str, default_name: &str, text: &str) -> Result<Self> {
-        let mut p: HwProfile = toml::from_str(text).map_err(|e| toml_error(file, text, &e))?;
+        Ok(Self::from_toml(file, default_name, text)?)
+    }
+
+    /// [`HwProfile::load`] with the module's own error type.
+    pub fn read(path: impl AsRef<Path>) -> Result<Self, HwError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| HwError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let stem = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        Self::from_toml(&path.display().to_string(), &stem, &text)
+    }
+
+    /// [`HwProfile::parse`] with the module's own error type: an error about a field carries the
+    /// line and column of its value in `text`.
+    pub fn from_toml(file: &str, default_name: &str, text: &str) -> Result<Self, HwError> {
+        let mut p: HwProfile = toml::from_str(text).map_err(|e| TomlError::new(file, text, &e))?;
         if !text.lines().any(|l| l.trim_start().starts_with("name")) {
             p.name = default_name.to_string();
         }
-        p.validate(file)?;
+        p.check(file).map_err(|e| e.located(text))?;
         Ok(p)
     }
 
@@ -249,88 +293,120 @@ impl HwProfile {
         p
     }
 
-    fn validate(&self, file: &str) -> Result<()> {
-        let check = |ok: bool, key: &str, what: &str, got: String| {
+    /// Checks every numeric field against its stated range (see the field docs), in file
+    /// order; the error names `file`, the field, the range and the value. Loading runs it; a
+    /// profile built in code can run it too.
+    pub fn check(&self, file: &str) -> Result<(), HwError> {
+        let bad = |field: &str, expected: &str, got: String| {
+            Err(HwError::Field(FieldError::new(file, field, expected, got)))
+        };
+        // `{:?}` keeps 1e-6, 1e300, NaN and inf short.
+        let num = |key: &str, v: f64, ok: bool, expected: &str| {
             if ok {
                 Ok(())
             } else {
-                Err(Error::input(format!(
-                    "{file}: field {key}: expected {what}, got {got}"
-                )))
+                bad(key, expected, format!("{v:?}"))
             }
         };
-        check(
-            self.tile.rows >= 1,
-            "tile.rows",
-            "an integer >= 1",
-            self.tile.rows.to_string(),
-        )?;
-        check(
-            self.tile.cols >= 1,
-            "tile.cols",
-            "an integer >= 1",
-            self.tile.cols.to_string(),
-        )?;
-        let pos = |v: f64| v > 0.0 && !v.is_nan();
-        let nonneg = |v: f64| v >= 0.0 && v.is_finite();
-        check(
-            pos(self.pcm.g_max) && self.pcm.g_max.is_finite(),
-            "pcm.g_max",
-            "a number > 0",
-            self.pcm.g_max.to_string(),
-        )?;
-        check(
-            pos(self.pcm.t0) && self.pcm.t0.is_finite(),
-            "pcm.t0",
-            "a number > 0",
-            self.pcm.t0.to_string(),
-        )?;
-        check(
-            pos(self.pcm.t_read) && self.pcm.t_read.is_finite(),
-            "pcm.t_read",
-            "a number > 0",
-            self.pcm.t_read.to_string(),
-        )?;
-        for (k, v) in [
-            ("pcm.prog_noise_scale", self.pcm.prog_noise_scale),
-            ("pcm.read_noise_scale", self.pcm.read_noise_scale),
-            ("pcm.drift_scale", self.pcm.drift_scale),
-            ("periphery.inp_res", self.periphery.inp_res),
-            ("periphery.out_res", self.periphery.out_res),
-            ("periphery.out_noise", self.periphery.out_noise),
-            ("training.weight_noise", self.training.weight_noise),
-        ] {
-            check(nonneg(v), k, "a finite number >= 0", v.to_string())?;
+        let within = |v: f64, lo: f64, hi: f64| (lo..=hi).contains(&v);
+        let above = |v: f64, lo: f64, hi: f64| v > lo && v <= hi;
+        let max = TileConfig::MAX_SIZE;
+        for (key, v) in [("tile.rows", self.tile.rows), ("tile.cols", self.tile.cols)] {
+            if !(1..=max).contains(&v) {
+                return bad(key, &format!("an integer >= 1 and <= {max}"), v.to_string());
+            }
         }
-        check(
-            pos(self.periphery.inp_bound),
+        let pcm = &self.pcm;
+        num(
+            "pcm.g_max",
+            pcm.g_max,
+            above(pcm.g_max, 0.0, 1000.0),
+            "a number > 0 and <= 1000 (uS)",
+        )?;
+        let c = pcm.prog_coeff;
+        if !c.iter().all(|&x| within(x, -10.0, 10.0)) {
+            return bad(
+                "pcm.prog_coeff",
+                "three numbers in [-10, 10] (uS)",
+                format!("{c:?}"),
+            );
+        }
+        if prog_poly_min(c) < 0.0 {
+            return bad(
+                "pcm.prog_coeff",
+                "a noise c0 + c1*x + c2*x^2 >= 0 for x in [0, 1]",
+                format!("{c:?}"),
+            );
+        }
+        num(
+            "pcm.t0",
+            pcm.t0,
+            above(pcm.t0, 0.0, 86_400.0),
+            "a number of seconds > 0 and <= 86400",
+        )?;
+        num(
+            "pcm.t_read",
+            pcm.t_read,
+            above(pcm.t_read, 0.0, 1.0),
+            "a number of seconds > 0 and <= 1",
+        )?;
+        for (key, v) in [
+            ("pcm.prog_noise_scale", pcm.prog_noise_scale),
+            ("pcm.read_noise_scale", pcm.read_noise_scale),
+            ("pcm.drift_scale", pcm.drift_scale),
+        ] {
+            num(key, v, within(v, 0.0, 10.0), "a number in [0, 10]")?;
+        }
+        let per = &self.periphery;
+        let res_ok =
+            |v: f64| v == 0.0 || within(v, PeripheryConfig::MIN_RES, PeripheryConfig::MAX_RES);
+        let res = "0 (no quantisation) or a number in [2^-24, 0.5] (3 levels to 24 bits)";
+        let bound_ok = |v: f64| v == f64::INFINITY || within(v, 1e-3, 1e6);
+        let bound = "a number in [0.001, 1e6], or inf for no clipping";
+        num("periphery.inp_res", per.inp_res, res_ok(per.inp_res), res)?;
+        num(
             "periphery.inp_bound",
-            "a number > 0 (inf for none)",
-            self.periphery.inp_bound.to_string(),
+            per.inp_bound,
+            bound_ok(per.inp_bound),
+            bound,
         )?;
-        check(
-            pos(self.periphery.out_bound),
+        num("periphery.out_res", per.out_res, res_ok(per.out_res), res)?;
+        num(
             "periphery.out_bound",
-            "a number > 0 (inf for none)",
-            self.periphery.out_bound.to_string(),
+            per.out_bound,
+            bound_ok(per.out_bound),
+            bound,
         )?;
-        check(
-            self.periphery.bm_max_factor >= 1.0,
+        num(
+            "periphery.out_noise",
+            per.out_noise,
+            within(per.out_noise, 0.0, 10.0),
+            "a number in [0, 10]",
+        )?;
+        num(
             "periphery.bm_max_factor",
-            "a number >= 1",
-            self.periphery.bm_max_factor.to_string(),
+            per.bm_max_factor,
+            within(per.bm_max_factor, 1.0, PeripheryConfig::MAX_BM_FACTOR),
+            "a number in [1, 1e6]",
         )?;
-        check(
-            pos(self.periphery.bm_max_res),
+        num(
             "periphery.bm_max_res",
-            "a number > 0",
-            self.periphery.bm_max_res.to_string(),
+            per.bm_max_res,
+            above(per.bm_max_res, 0.0, 1.0),
+            "a number > 0 and <= 1",
         )?;
-        check(
-            pos(self.training.clip_value),
+        let tr = &self.training;
+        num(
+            "training.weight_noise",
+            tr.weight_noise,
+            within(tr.weight_noise, 0.0, 1.0),
+            "a number in [0, 1]",
+        )?;
+        num(
             "training.clip_value",
-            "a number > 0",
-            self.training.clip_value.to_string(),
+            tr.clip_value,
+            above(tr.clip_value, 0.0, 100.0),
+            "a number > 0 and <= 100",
         )?;
         Ok(())
     }
@@ -344,6 +420,19 @@ impl HwProfile {
     pub fn adc_step(&self) -> f64 {
         step(self.periphery.out_bound, self.periphery.out_res)
     }
+}
+
+/// Smallest value of `c0 + c1 x + c2 x^2` over x in [0, 1].
+fn prog_poly_min([c0, c1, c2]: [f64; 3]) -> f64 {
+    let at = |x: f64| c0 + c1 * x + c2 * x * x;
+    let mut m = at(0.0).min(at(1.0));
+    if c2 > 0.0 {
+        let x = -c1 / (2.0 * c2);
+        if x > 0.0 && x < 1.0 {
+            m = m.min(at(x));
+        }
+    }
+    m
 }
 
 fn step(bound: f64, res: f64) -> f64 {
@@ -393,29 +482,112 @@ mod tests {
         assert_eq!(HwProfile::ideal().dac_step(), 0.0);
     }
 
+    fn err(text: &str) -> String {
+        HwProfile::parse("p.toml", "p", text)
+            .unwrap_err()
+            .to_string()
+    }
+
     #[test]
     fn errors_name_field() {
-        let e = HwProfile::parse("p.toml", "p", "[tile]\nrows = 0\n")
-            .unwrap_err()
-            .to_string();
         assert_eq!(
-            e,
-            "p.toml: field tile.rows: expected an integer >= 1, got 0"
+            err("[tile]\nrows = 0\n"),
+            "p.toml:2:8: field tile.rows: expected an integer >= 1 and <= 65536, got 0"
         );
-        let e = HwProfile::parse("p.toml", "p", "[tile]\nrowz = 3\n")
-            .unwrap_err()
-            .to_string();
+        let e = err("[tile]\nrowz = 3\n");
         assert!(
             e.starts_with("p.toml:2:1: field tile.rowz: unknown field `rowz`"),
             "{e}"
         );
-        let e = HwProfile::parse("p.toml", "p", "[pcm]\ng_max = \"big\"\n")
-            .unwrap_err()
-            .to_string();
+        let e = err("[pcm]\ng_max = \"big\"\n");
         assert!(e.starts_with("p.toml:2:9: field pcm.g_max:"), "{e}");
-        let e = HwProfile::parse("p.toml", "p", "[periphery]\nout_noise = -1.0\n")
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("field periphery.out_noise"), "{e}");
+        assert_eq!(
+            err("[periphery]\nout_noise = -1.0\n"),
+            "p.toml:2:13: field periphery.out_noise: expected a number in [0, 10], got -1.0"
+        );
+        let typed = HwProfile::from_toml("p.toml", "p", "[tile]\ncols = 70000\n");
+        assert!(matches!(typed, Err(HwError::Field(_))), "{typed:?}");
+        let missing = HwProfile::read("/nonexistent/p.toml").unwrap_err();
+        assert!(matches!(missing, HwError::Io { .. }), "{missing:?}");
+        assert!(missing.to_string().starts_with("/nonexistent/p.toml: "));
+    }
+
+    /// This profile made `analognas infer` spin forever in bound management.
+    #[test]
+    fn spinning_bound_management_profile_is_refused() {
+        let text = "[periphery]\ninp_res = 0\nbm_max_factor = inf\nout_bound = 1e-6\n";
+        assert_eq!(
+            err(text),
+            "p.toml:4:13: field periphery.out_bound: expected a number in [0.001, 1e6], or inf for no clipping, got 1e-6"
+        );
+        assert_eq!(
+            err("[periphery]\ninp_res = 0\nbm_max_factor = inf\n"),
+            "p.toml:3:17: field periphery.bm_max_factor: expected a number in [1, 1e6], got inf"
+        );
+        assert!(err("[periphery]\nbm_max_factor = nan\n").contains("got NaN"));
+        assert!(err("[periphery]\nbm_max_factor = 1e7\n").contains("bm_max_factor"));
+    }
+
+    #[test]
+    fn every_numeric_field_is_range_checked() {
+        let cases = [
+            ("[tile]\ncols = 65537", "tile.cols"),
+            ("[pcm]\ng_max = 0", "pcm.g_max"),
+            ("[pcm]\ng_max = inf", "pcm.g_max"),
+            ("[pcm]\nprog_coeff = [nan, 1, 0]", "pcm.prog_coeff"),
+            ("[pcm]\nprog_coeff = [1e300, 1e300, 0]", "pcm.prog_coeff"),
+            ("[pcm]\nprog_coeff = [-0.1, 1, 0]", "pcm.prog_coeff"),
+            ("[pcm]\nprog_coeff = [0.1, -1, 0.5]", "pcm.prog_coeff"),
+            ("[pcm]\nt0 = 0", "pcm.t0"),
+            ("[pcm]\nt0 = 1e9", "pcm.t0"),
+            ("[pcm]\nt_read = -1e-9", "pcm.t_read"),
+            ("[pcm]\nt_read = 2", "pcm.t_read"),
+            ("[pcm]\nprog_noise_scale = -1", "pcm.prog_noise_scale"),
+            ("[pcm]\nread_noise_scale = nan", "pcm.read_noise_scale"),
+            ("[pcm]\ndrift_scale = 1e6", "pcm.drift_scale"),
+            ("[periphery]\ninp_res = 1", "periphery.inp_res"),
+            ("[periphery]\ninp_res = 1e-9", "periphery.inp_res"),
+            ("[periphery]\ninp_res = -0.01", "periphery.inp_res"),
+            ("[periphery]\nout_res = 0.75", "periphery.out_res"),
+            ("[periphery]\ninp_bound = 0", "periphery.inp_bound"),
+            ("[periphery]\ninp_bound = -inf", "periphery.inp_bound"),
+            ("[periphery]\nout_bound = nan", "periphery.out_bound"),
+            ("[periphery]\nout_noise = inf", "periphery.out_noise"),
+            (
+                "[periphery]\nbm_max_factor = 0.5",
+                "periphery.bm_max_factor",
+            ),
+            ("[periphery]\nbm_max_res = 0", "periphery.bm_max_res"),
+            ("[periphery]\nbm_max_res = 2", "periphery.bm_max_res"),
+            ("[training]\nweight_noise = 5", "training.weight_noise"),
+            ("[training]\nclip_value = 0", "training.clip_value"),
+        ];
+        for (text, field) in cases {
+            let e = err(text);
+            assert!(
+                e.starts_with("p.toml:2:") && e.contains(&format!(" field {field}: expected ")),
+                "{text}: {e}"
+            );
+            assert!(!e.contains('\n'), "{e}");
+        }
+        assert_eq!(
+            err("[pcm]\nprog_coeff = [nan, 1, 0]"),
+            "p.toml:2:14: field pcm.prog_coeff: expected three numbers in [-10, 10] (uS), got [NaN, 1.0, 0.0]"
+        );
+        assert_eq!(
+            err("[pcm]\nprog_coeff = [1e300, 1e300, 0]"),
+            "p.toml:2:14: field pcm.prog_coeff: expected three numbers in [-10, 10] (uS), got [1e300, 1e300, 0.0]"
+        );
+        assert_eq!(
+            err("[pcm]\ndrift_scale = 1e6"),
+            "p.toml:2:15: field pcm.drift_scale: expected a number in [0, 10], got 1000000.0"
+        );
+        // The edges of the ranges are accepted, and so are the switched-off effects.
+        let edges = "[tile]\nrows = 65536\ncols = 1\n[pcm]\nprog_noise_scale = 0\ndrift_scale = 10\n\
+                     [periphery]\ninp_res = 0\nout_res = 0.5\ninp_bound = inf\nout_bound = 1e6\n\
+                     bm_max_factor = 1e6\nout_noise = 0\n[training]\nweight_noise = 0\n";
+        HwProfile::parse("p.toml", "p", edges).unwrap();
+        HwProfile::default().check("default").unwrap();
+        HwProfile::ideal().check("ideal").unwrap();
     }
 }

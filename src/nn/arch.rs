@@ -1,7 +1,8 @@
 //! An architecture: a genome on a task's input shape with a number of classes, and the list of
 //! analog layers it is made of (shapes, parameters, multiply-accumulates).
 
-use crate::error::{Error, Result};
+use super::ArchError;
+use crate::error::{FieldError, Result};
 use crate::space::{ConvType, Downsample, Genome, MainBlock};
 use crate::task::Task;
 use serde::{Deserialize, Serialize};
@@ -228,59 +229,86 @@ impl Arch {
         Arch::for_task(genome, task)
     }
 
+    /// Most input channels an architecture may take.
+    pub const MAX_INPUT_CHANNELS: usize = 1024;
+    /// Largest input height or width.
+    pub const MAX_INPUT_SIZE: usize = 4096;
+    /// Most classes of the head.
+    pub const MAX_CLASSES: usize = 65536;
+
     /// Reads a genome or architecture JSON file. A bare genome takes `task`'s shape and classes.
     pub fn load(path: impl AsRef<Path>, task: Task) -> Result<Self> {
-        let path = path.as_ref();
-        let text = crate::error::read_to_string(path)?;
-        Self::parse(&path.display().to_string(), &text, task)
+        Ok(Self::read(path, task)?)
     }
 
     /// Parses a genome or architecture JSON; `file` names it in errors.
     pub fn parse(file: &str, text: &str, task: Task) -> Result<Self> {
-        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-            Error::input(format!(
-                "{file}:{}:{}: invalid JSON: {e}",
-                e.line(),
-                e.column()
-            ))
-        })?;
-        let arch = if value.get("genome").is_some() {
-            serde_json::from_value::<Arch>(value)
-        } else {
-            serde_json::from_value::<Genome>(value).map(|g| Arch::for_task(g, task))
-        }
-        .map_err(|e| Error::input(format!("{file}: {e}")))?;
-        arch.validate(file)?;
-        Ok(arch)
+        Ok(Self::from_json(file, text, task)?)
     }
 
-    /// Checks that the architecture can be built.
+    /// [`Arch::load`] with the module's own error type.
+    pub fn read(path: impl AsRef<Path>, task: Task) -> Result<Self, ArchError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| ArchError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::from_json(&path.display().to_string(), &text, task)
+    }
+
+    /// [`Arch::parse`] with the module's own error type. The genes are checked against the
+    /// absolute limits ([`Genome::check`]) and the shape against [`Arch::check`] before anything
+    /// is built, so a file cannot ask for an absurd plan or network.
+    pub fn from_json(file: &str, text: &str, task: Task) -> Result<Self, ArchError> {
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| ArchError::json(file, &e))?;
+        if value.get("genome").is_some() {
+            let arch: Arch = serde_json::from_str(text).map_err(|e| ArchError::json(file, &e))?;
+            arch.check(file)?;
+            Ok(arch)
+        } else {
+            let genome: Genome =
+                serde_json::from_str(text).map_err(|e| ArchError::json(file, &e))?;
+            let arch = Arch::for_task(genome, task);
+            arch.check_with(file, "")?;
+            Ok(arch)
+        }
+    }
+
+    /// Checks that the architecture can be built (see [`Arch::check`]).
     pub fn validate(&self, file: &str) -> Result<()> {
-        let g = &self.genome;
-        let bad = |field: &str, what: &str| {
-            Err(Error::input(format!(
-                "{file}: field {field}: expected {what}"
-            )))
-        };
-        if g.oc0 == 0 {
-            return bad("oc0", "an integer >= 1");
+        Ok(self.check(file)?)
+    }
+
+    /// Checks the genes against the absolute limits ([`Genome::check`], fields named
+    /// `genome.oc0`, `genome.blocks[i].r`, ...), the input shape against
+    /// [`Arch::MAX_INPUT_CHANNELS`] and [`Arch::MAX_INPUT_SIZE`], and the classes against
+    /// 2..=[`Arch::MAX_CLASSES`]. `file` names the source in the error.
+    pub fn check(&self, file: &str) -> Result<(), ArchError> {
+        self.check_with(file, "genome.")
+    }
+
+    fn check_with(&self, file: &str, genome_prefix: &str) -> Result<(), ArchError> {
+        self.genome.check_fields(file, genome_prefix)?;
+        let [c, h, w] = self.input;
+        let (max_c, max_hw) = (Self::MAX_INPUT_CHANNELS, Self::MAX_INPUT_SIZE);
+        if !(1..=max_c).contains(&c) || !(1..=max_hw).contains(&h) || !(1..=max_hw).contains(&w) {
+            return Err(ArchError::Field(FieldError::new(
+                file,
+                "input",
+                format!(
+                    "[channels, height, width] with channels in 1..={max_c} and sides in 1..={max_hw}"
+                ),
+                format!("{:?}", self.input),
+            )));
         }
-        if g.ks0 == 0 || g.ks0.is_multiple_of(2) {
-            return bad("ks0", "an odd integer >= 1");
-        }
-        if g.blocks.is_empty() || g.blocks.len() > crate::space::MAX_BLOCKS {
-            return bad("blocks", "1 to 5 main blocks");
-        }
-        for (i, b) in g.blocks.iter().enumerate() {
-            if b.r == 0 || b.b == 0 || b.wf == 0 {
-                return bad(&format!("blocks[{i}]"), "r, b and wf >= 1");
-            }
-        }
-        if self.input.contains(&0) {
-            return bad("input", "three dimensions >= 1");
-        }
-        if self.classes < 2 {
-            return bad("classes", "an integer >= 2");
+        if !(2..=Self::MAX_CLASSES).contains(&self.classes) {
+            return Err(ArchError::Field(FieldError::new(
+                file,
+                "classes",
+                format!("an integer in 2..={}", Self::MAX_CLASSES),
+                self.classes,
+            )));
         }
         Ok(())
     }
@@ -460,6 +488,78 @@ mod tests {
         )
         .unwrap_err()
         .to_string();
-        assert_eq!(e, "x.json: field oc0: expected an integer >= 1");
+        assert_eq!(
+            e,
+            "x.json: field oc0: expected an integer in 1..=4096, got 0"
+        );
+    }
+
+    /// A genome with every gene at 4294967295 made `footprint --arch` abort on a 103 GB
+    /// allocation; it is refused at parse time with the gene named.
+    #[test]
+    fn genomes_are_checked_against_the_limits_before_building() {
+        let big = u32::MAX;
+        let block = format!("{{\"r\": {big}, \"b\": {big}, \"ct\": \"A\", \"wf\": {big}}}");
+        let all_max =
+            format!("{{\"oc0\": {big}, \"ks0\": {big}, \"blocks\": [{block}, {block}, {block}]}}");
+        let e = Arch::parse("g.json", &all_max, Task::Digits).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "g.json: field oc0: expected an integer in 1..=4096, got 4294967295"
+        );
+        assert!(
+            matches!(&e, crate::Error::Arch(a) if matches!(&**a, ArchError::Genome(g) if matches!(**g, crate::space::SpaceError::Gene(_)))),
+            "{e:?}"
+        );
+        let g = Reference::Resnet8.genome();
+        let mut json: serde_json::Value = serde_json::to_value(&g).unwrap();
+        json["blocks"][2]["r"] = 65.into();
+        let e = Arch::parse("g.json", &json.to_string(), Task::Digits)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "g.json: field blocks[2].r: expected an integer in 1..=64, got 65"
+        );
+        let mut arch = serde_json::to_value(Arch::for_task(g.clone(), Task::Cifar10)).unwrap();
+        arch["genome"]["ks0"] = 13.into();
+        let e = Arch::parse("a.json", &arch.to_string(), Task::Digits)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "a.json: field genome.ks0: expected an odd integer in 1..=11, got 13"
+        );
+        arch["genome"]["ks0"] = 3.into();
+        arch["input"] = serde_json::json!([3, 32, 1000000]);
+        let e = Arch::parse("a.json", &arch.to_string(), Task::Digits)
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("a.json: field input: expected "), "{e}");
+        assert!(e.ends_with("got [3, 32, 1000000]"), "{e}");
+        arch["input"] = serde_json::json!([3, 32, 32]);
+        arch["classes"] = 1.into();
+        let e = Arch::parse("a.json", &arch.to_string(), Task::Digits)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "a.json: field classes: expected an integer in 2..=65536, got 1"
+        );
+        // A gene that does not fit a u32 is a JSON error at its position.
+        let e = Arch::parse(
+            "g.json",
+            "{\"oc0\": 4294967296, \"ks0\": 3, \"blocks\": []}",
+            Task::Digits,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.starts_with("g.json:1:18: invalid value: integer `4294967296`"),
+            "{e}"
+        );
+        assert!(!e.contains(" at line "), "{e}");
+        let e = Arch::read("/nonexistent/g.json", Task::Digits).unwrap_err();
+        assert!(matches!(e, ArchError::Io { .. }), "{e:?}");
     }
 }

@@ -1,9 +1,25 @@
 //! The genome: the paper's macro-architecture of a ResNet-like network (DESIGN.md 2.1).
 
+use super::SpaceError;
+use crate::error::FieldError;
 use serde::{Deserialize, Serialize};
 
-/// Most main blocks a genome can have (the paper's range of `m`).
+// Absolute gene limits. Every search-space range and every genome read from a file is checked
+// against them before anything is allocated for it; they include the paper's full ranges
+// (DESIGN.md 2.1) with room to spare.
+
+/// Most main blocks a genome can have (the paper's range of `m`, 1..=5).
 pub const MAX_BLOCKS: usize = 5;
+/// Largest stem width `oc0` (the paper's range is 8..=128).
+pub const MAX_OC0: u32 = 4096;
+/// Largest stem kernel size `ks0`, which must be odd (the paper's set is {3, 5, 7}).
+pub const MAX_KS0: u32 = 11;
+/// Largest number of residual blocks `r` per main block (the paper's range is 1..=16).
+pub const MAX_R: u32 = 64;
+/// Largest number of parallel branches `b` per residual block (the paper's range is 1..=12).
+pub const MAX_B: u32 = 64;
+/// Largest widening factor `wf` (the paper's range is 1..=4).
+pub const MAX_WF: u32 = 16;
 /// Length of the surrogate's gene feature vector (DESIGN.md 5).
 pub const GENE_FEATURES: usize = 3 + MAX_BLOCKS + 3 * MAX_BLOCKS;
 
@@ -103,6 +119,53 @@ impl Genome {
     /// Number of main blocks.
     pub fn m(&self) -> usize {
         self.blocks.len()
+    }
+
+    /// Checks every gene against the absolute limits ([`MAX_OC0`], [`MAX_KS0`] and odd,
+    /// 1..=[`MAX_BLOCKS`] main blocks, [`MAX_R`], [`MAX_B`], [`MAX_WF`]; all >= 1), so that a
+    /// genome read from a file cannot ask for an absurd network. `file` names the source in the
+    /// error, which names the gene as its JSON field (`oc0`, `blocks[2].wf`).
+    pub fn check(&self, file: &str) -> Result<(), SpaceError> {
+        self.check_fields(file, "")
+    }
+
+    /// [`Genome::check`] with `prefix` before every field name (`genome.` inside an architecture).
+    pub(crate) fn check_fields(&self, file: &str, prefix: &str) -> Result<(), SpaceError> {
+        let bad = |field: &str, expected: String, got: u64| {
+            Err(SpaceError::Gene(FieldError::new(
+                file,
+                format!("{prefix}{field}"),
+                expected,
+                got,
+            )))
+        };
+        let int_in = |max: u32| format!("an integer in 1..={max}");
+        if !(1..=MAX_OC0).contains(&self.oc0) {
+            return bad("oc0", int_in(MAX_OC0), self.oc0.into());
+        }
+        if !(1..=MAX_KS0).contains(&self.ks0) || self.ks0.is_multiple_of(2) {
+            return bad(
+                "ks0",
+                format!("an odd integer in 1..={MAX_KS0}"),
+                self.ks0.into(),
+            );
+        }
+        if !(1..=MAX_BLOCKS).contains(&self.blocks.len()) {
+            return Err(SpaceError::Gene(FieldError::new(
+                file,
+                format!("{prefix}blocks"),
+                format!("1 to {MAX_BLOCKS} main blocks"),
+                format!("{} blocks", self.blocks.len()),
+            )));
+        }
+        for (i, b) in self.blocks.iter().enumerate() {
+            for (gene, v, max) in [("r", b.r, MAX_R), ("b", b.b, MAX_B), ("wf", b.wf, MAX_WF)] {
+                if !(1..=max).contains(&v) {
+                    return bad(&format!("blocks[{i}].{gene}"), int_in(max), v.into());
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Canonical JSON: fixed key order, no whitespace.
@@ -206,6 +269,43 @@ mod tests {
         assert_eq!(&f[5..8], &[0.0, 0.0, 0.0]);
         assert_eq!(&f[8..14], &[1.0, 1.0, 1.0, 4.0, 2.0, 3.0]);
         assert!(f[14..].iter().all(|&x| x == 0.0));
+    }
+
+    #[test]
+    fn check_names_the_gene_outside_the_limits() {
+        assert!(g().check("g.json").is_ok());
+        let huge = u32::MAX;
+        let mut all_max = g();
+        all_max.oc0 = huge;
+        all_max.ks0 = huge;
+        for b in &mut all_max.blocks {
+            (b.r, b.b, b.wf) = (huge, huge, huge);
+        }
+        assert_eq!(
+            all_max.check("g.json").unwrap_err().to_string(),
+            "g.json: field oc0: expected an integer in 1..=4096, got 4294967295"
+        );
+        let mut x = g();
+        x.ks0 = 4;
+        assert_eq!(
+            x.check("g.json").unwrap_err().to_string(),
+            "g.json: field ks0: expected an odd integer in 1..=11, got 4"
+        );
+        let mut x = g();
+        x.blocks[1].wf = 17;
+        assert_eq!(
+            x.check_fields("a.json", "genome.").unwrap_err().to_string(),
+            "a.json: field genome.blocks[1].wf: expected an integer in 1..=16, got 17"
+        );
+        let mut x = g();
+        x.blocks[0].r = 0;
+        assert!(matches!(x.check("g.json"), Err(SpaceError::Gene(_))));
+        let mut x = g();
+        x.blocks = vec![x.blocks[0]; 6];
+        assert_eq!(
+            x.check("g.json").unwrap_err().to_string(),
+            "g.json: field blocks: expected 1 to 5 main blocks, got 6 blocks"
+        );
     }
 
     #[test]

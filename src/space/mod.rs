@@ -14,14 +14,24 @@
 //! ct = ["A", "C"]
 //! wf = [1, 2]
 //! ```
+//!
+//! Every value must lie within the absolute gene limits ([`MAX_OC0`], [`MAX_KS0`] and odd,
+//! [`MAX_BLOCKS`], [`MAX_R`], [`MAX_B`], [`MAX_WF`]), which include the paper's full ranges. Ranges
+//! are checked before they are expanded and the space is counted arithmetically
+//! ([`SearchSpace::size`]), so no file makes loading allocate much; genomes read from files are
+//! checked against the same limits ([`Genome::check`]), and sample counts against
+//! [`SearchSpace::MAX_SAMPLES`]. Errors are [`SpaceError`]s, one line each, e.g.
+//! `space.toml:5:24: field genes.oc0.max: expected an integer in 1..=4096, got 9000`.
 
+mod error;
 mod genome;
 mod ops;
 
+pub use error::*;
 pub use genome::*;
 pub use ops::*;
 
-use crate::error::{Error, Result, toml_error};
+use crate::error::{FieldError, Result, TomlError};
 use serde::Deserialize;
 use std::path::Path;
 
@@ -51,19 +61,19 @@ fn one() -> i64 {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GenesFile {
-    /// Stem output channels.
+    /// Stem output channels; values in 1..=[`MAX_OC0`] (4096).
     pub oc0: RangeSpec,
-    /// Stem kernel size (odd).
+    /// Stem kernel size; odd values in 1..=[`MAX_KS0`] (11).
     pub ks0: RangeSpec,
-    /// Number of main blocks, within 1..=5.
+    /// Number of main blocks; values in 1..=[`MAX_BLOCKS`] (5).
     pub m: RangeSpec,
-    /// Residual blocks per main block.
+    /// Residual blocks per main block; values in 1..=[`MAX_R`] (64).
     pub r: RangeSpec,
-    /// Parallel branches per residual block.
+    /// Parallel branches per residual block; values in 1..=[`MAX_B`] (64).
     pub b: RangeSpec,
-    /// Convolution types, a list of "A".."D".
+    /// Convolution types, a non-empty list of "A".."D".
     pub ct: Vec<String>,
-    /// Widening factors.
+    /// Widening factors; values in 1..=[`MAX_WF`] (16).
     pub wf: RangeSpec,
 }
 
@@ -109,64 +119,48 @@ pub struct SearchSpace {
     pub wf: Vec<u32>,
 }
 
-impl SearchSpace {
-    /// Reads and validates a space file.
-    pub fn load(path: impl AsRef<Path>) -> Result<Self> {
-        let path = path.as_ref();
-        let text = crate::error::read_to_string(path)?;
-        let stem = path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        Self::parse(&path.display().to_string(), &stem, &text)
+impl SpaceFile {
+    /// Parses a space file from TOML text without checking the ranges; `file` names it in errors.
+    pub fn parse(file: &str, text: &str) -> Result<Self, SpaceError> {
+        toml::from_str(text).map_err(|e| TomlError::new(file, text, &e).into())
     }
 
-    /// Parses and validates a space from TOML text; `file` names it in errors.
-    pub fn parse(file: &str, default_name: &str, text: &str) -> Result<Self> {
-        let raw: SpaceFile = toml::from_str(text).map_err(|e| toml_error(file, text, &e))?;
-        let g = &raw.genes;
-        let list = |key: &str, spec: &RangeSpec, lo: i64, hi: i64| -> Result<Vec<u32>> {
-            let bad = |what: String| Error::input(format!("{file}: field genes.{key}: {what}"));
-            let mut v: Vec<i64> = match spec {
-                RangeSpec::List(v) => v.clone(),
-                RangeSpec::Span { min, max, step } => {
-                    if *step < 1 {
-                        return Err(bad(format!("expected step >= 1, got {step}")));
-                    }
-                    if min > max {
-                        return Err(bad(format!(
-                            "expected min <= max, got min {min} > max {max}"
-                        )));
-                    }
-                    (*min..=*max).step_by(*step as usize).collect()
-                }
-            };
-            if v.is_empty() {
-                return Err(bad("expected a non-empty range".into()));
-            }
-            if let Some(x) = v.iter().find(|&&x| x < lo || x > hi) {
-                return Err(bad(format!("expected values in {lo}..={hi}, got {x}")));
-            }
-            v.sort_unstable();
-            v.dedup();
-            Ok(v.into_iter().map(|x| x as u32).collect())
-        };
-        let ks0 = list("ks0", &g.ks0, 1, 15)?;
+    /// Checks every range against the absolute gene limits and turns the file into the space
+    /// the rest of the code trusts: lists sorted and deduplicated, every value legal. Ranges are
+    /// checked before they are expanded, so no file can make this allocate more than
+    /// [`MAX_OC0`] values for a gene. `file` names the source in errors and `default_name` is
+    /// the name when the file has none.
+    pub fn validate(self, file: &str, default_name: &str) -> Result<SearchSpace, SpaceError> {
+        let g = &self.genes;
+        let oc0 = gene_values(file, "oc0", &g.oc0, MAX_OC0)?;
+        let ks0 = gene_values(file, "ks0", &g.ks0, MAX_KS0)?;
         if let Some(k) = ks0.iter().find(|k| *k % 2 == 0) {
-            return Err(Error::input(format!(
-                "{file}: field genes.ks0: expected odd kernel sizes, got {k}"
+            return Err(SpaceError::Range(FieldError::new(
+                file,
+                "genes.ks0",
+                "odd kernel sizes",
+                k,
             )));
         }
+        let m = gene_values(file, "m", &g.m, MAX_BLOCKS as u32)?;
+        let r = gene_values(file, "r", &g.r, MAX_R)?;
+        let b = gene_values(file, "b", &g.b, MAX_B)?;
+        let ct_expected = "\"A\", \"B\", \"C\" or \"D\"";
         if g.ct.is_empty() {
-            return Err(Error::input(format!(
-                "{file}: field genes.ct: expected a non-empty list of \"A\"..\"D\""
+            return Err(SpaceError::Range(FieldError::missing(
+                file,
+                "genes.ct",
+                format!("a non-empty list of {ct_expected}"),
             )));
         }
         let mut ct = Vec::new();
         for s in &g.ct {
             let t = ConvType::parse(s).ok_or_else(|| {
-                Error::input(format!(
-                    "{file}: field genes.ct: expected \"A\", \"B\", \"C\" or \"D\", got \"{s}\""
+                SpaceError::Range(FieldError::new(
+                    file,
+                    "genes.ct",
+                    ct_expected,
+                    format!("\"{s}\""),
                 ))
             })?;
             if !ct.contains(&t) {
@@ -174,17 +168,144 @@ impl SearchSpace {
             }
         }
         ct.sort();
+        let wf = gene_values(file, "wf", &g.wf, MAX_WF)?;
         Ok(SearchSpace {
-            name: raw.name.unwrap_or_else(|| default_name.to_string()),
-            description: raw.description.unwrap_or_default(),
-            downsample: raw.downsample,
-            oc0: list("oc0", &g.oc0, 1, 4096)?,
+            oc0,
             ks0,
-            m: list("m", &g.m, 1, MAX_BLOCKS as i64)?,
-            r: list("r", &g.r, 1, 64)?,
-            b: list("b", &g.b, 1, 64)?,
+            m,
+            r,
+            b,
             ct,
-            wf: list("wf", &g.wf, 1, 64)?,
+            wf,
+            name: self.name.unwrap_or_else(|| default_name.to_string()),
+            description: self.description.unwrap_or_default(),
+            downsample: self.downsample,
+        })
+    }
+}
+
+/// The sorted, deduplicated values of the range `spec` of gene `key`, each in `1..=max`. The
+/// bounds of a `{ min, max, step }` range are checked before it is expanded.
+fn gene_values(file: &str, key: &str, spec: &RangeSpec, max: u32) -> Result<Vec<u32>, SpaceError> {
+    let hi = i64::from(max);
+    let expected = format!("an integer in 1..={max}");
+    let bad = |field: String, expected: String, got: String| {
+        SpaceError::Range(FieldError::new(file, field, expected, got))
+    };
+    let mut v: Vec<i64> = match spec {
+        RangeSpec::List(v) => {
+            if v.is_empty() {
+                return Err(SpaceError::Range(FieldError::missing(
+                    file,
+                    format!("genes.{key}"),
+                    "a non-empty range",
+                )));
+            }
+            if let Some(x) = v.iter().find(|&&x| !(1..=hi).contains(&x)) {
+                return Err(bad(
+                    format!("genes.{key}"),
+                    format!("values in 1..={max}"),
+                    x.to_string(),
+                ));
+            }
+            v.clone()
+        }
+        RangeSpec::Span { min, max, step } => {
+            if *step < 1 {
+                return Err(bad(
+                    format!("genes.{key}.step"),
+                    "an integer >= 1".into(),
+                    step.to_string(),
+                ));
+            }
+            for (k, x) in [("min", min), ("max", max)] {
+                if !(1..=hi).contains(x) {
+                    return Err(bad(
+                        format!("genes.{key}.{k}"),
+                        expected.clone(),
+                        x.to_string(),
+                    ));
+                }
+            }
+            if min > max {
+                return Err(bad(
+                    format!("genes.{key}"),
+                    "min <= max".into(),
+                    format!("min {min} > max {max}"),
+                ));
+            }
+            // Both bounds are in 1..=hi, so this is at most `hi` values.
+            (*min..=*max).step_by(*step as usize).collect()
+        }
+    };
+    v.sort_unstable();
+    v.dedup();
+    Ok(v.into_iter().map(|x| x as u32).collect())
+}
+
+impl SearchSpace {
+    /// Most genomes one request may draw ([`SearchSpace::sample_many`],
+    /// [`SearchSpace::check_sample_count`]): a million genomes take a few hundred MB.
+    pub const MAX_SAMPLES: usize = 1_000_000;
+
+    /// Reads and validates a space file.
+    pub fn load(path: impl AsRef<Path>) -> Result<Self> {
+        Ok(Self::read(path)?)
+    }
+
+    /// Parses and validates a space from TOML text; `file` names it in errors.
+    pub fn parse(file: &str, default_name: &str, text: &str) -> Result<Self> {
+        Ok(Self::from_toml(file, default_name, text)?)
+    }
+
+    /// [`SearchSpace::load`] with the module's own error type.
+    pub fn read(path: impl AsRef<Path>) -> Result<Self, SpaceError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| SpaceError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let stem = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        Self::from_toml(&path.display().to_string(), &stem, &text)
+    }
+
+    /// [`SearchSpace::parse`] with the module's own error type: errors about a range carry the
+    /// line and column of the value in `text`.
+    pub fn from_toml(file: &str, default_name: &str, text: &str) -> Result<Self, SpaceError> {
+        SpaceFile::parse(file, text)?
+            .validate(file, default_name)
+            .map_err(|e| e.located(text))
+    }
+
+    /// Checks a requested number of genomes: 1..=[`SearchSpace::MAX_SAMPLES`]. Call it before
+    /// drawing or allocating anything for a count that comes from the user.
+    pub fn check_sample_count(n: usize) -> Result<(), SpaceError> {
+        if (1..=Self::MAX_SAMPLES).contains(&n) {
+            Ok(())
+        } else {
+            Err(SpaceError::SampleCount {
+                got: n,
+                max: Self::MAX_SAMPLES,
+            })
+        }
+    }
+
+    /// `n` genomes, by Latin hypercube with `lhs` ([`SearchSpace::sample_lhs`]) or else drawn
+    /// one by one ([`SearchSpace::sample`]), after [`SearchSpace::check_sample_count`].
+    pub fn sample_many<R: rand::Rng + ?Sized>(
+        &self,
+        n: usize,
+        lhs: bool,
+        rng: &mut R,
+    ) -> Result<Vec<Genome>, SpaceError> {
+        Self::check_sample_count(n)?;
+        Ok(if lhs {
+            self.sample_lhs(n, rng)
+        } else {
+            (0..n).map(|_| self.sample(rng)).collect()
         })
     }
 
@@ -302,12 +423,12 @@ wf = [1, 2]
         let empty = TINY.replace("b = [1, 2]", "b = []");
         assert_eq!(
             err(&empty),
-            "s.toml: field genes.b: expected a non-empty range"
+            "s.toml:9:5: field genes.b: expected a non-empty range"
         );
         let minmax = TINY.replace("r = { min = 1, max = 2 }", "r = { min = 3, max = 2 }");
         assert_eq!(
             err(&minmax),
-            "s.toml: field genes.r: expected min <= max, got min 3 > max 2"
+            "s.toml:8:5: field genes.r: expected min <= max, got min 3 > max 2"
         );
         let ty = TINY.replace("ks0 = [3]", "ks0 = \"three\"");
         let e = err(&ty);
@@ -315,10 +436,13 @@ wf = [1, 2]
         let m = TINY.replace("m = { min = 1, max = 2 }", "m = [1, 9]");
         assert_eq!(
             err(&m),
-            "s.toml: field genes.m: expected values in 1..=5, got 9"
+            "s.toml:7:5: field genes.m: expected values in 1..=5, got 9"
         );
         let ct = TINY.replace("\"D\"]", "\"E\"]");
-        assert!(err(&ct).contains("field genes.ct"));
+        assert_eq!(
+            err(&ct),
+            "s.toml:10:6: field genes.ct: expected \"A\", \"B\", \"C\" or \"D\", got \"E\""
+        );
         let missing = SearchSpace::load("/nonexistent/space.toml")
             .unwrap_err()
             .to_string();
@@ -326,5 +450,98 @@ wf = [1, 2]
             missing.starts_with("/nonexistent/space.toml: "),
             "{missing}"
         );
+    }
+
+    /// Ranges are checked against the absolute limits before they are expanded: these used to
+    /// panic with a capacity overflow or abort on a 32 GB allocation in `space info`.
+    #[test]
+    fn huge_ranges_are_refused_before_allocating() {
+        let with = |old: &str, new: &str| {
+            assert!(TINY.contains(old), "{old}");
+            err(&TINY.replace(old, new))
+        };
+        assert_eq!(
+            with(
+                "oc0 = [8, 16]",
+                "oc0 = { min = 1, max = 9223372036854775807 }"
+            ),
+            "s.toml:5:24: field genes.oc0.max: expected an integer in 1..=4096, got 9223372036854775807"
+        );
+        assert_eq!(
+            with("oc0 = [8, 16]", "oc0 = { min = 1, max = 4000000000 }"),
+            "s.toml:5:24: field genes.oc0.max: expected an integer in 1..=4096, got 4000000000"
+        );
+        assert_eq!(
+            with("oc0 = [8, 16]", "oc0 = { min = 0, max = 8 }"),
+            "s.toml:5:15: field genes.oc0.min: expected an integer in 1..=4096, got 0"
+        );
+        assert_eq!(
+            with("oc0 = [8, 16]", "oc0 = { min = 8, max = 16, step = 0 }"),
+            "s.toml:5:35: field genes.oc0.step: expected an integer >= 1, got 0"
+        );
+        assert_eq!(
+            with("oc0 = [8, 16]", "oc0 = [8, -16]"),
+            "s.toml:5:7: field genes.oc0: expected values in 1..=4096, got -16"
+        );
+        assert_eq!(
+            with("wf = [1, 2]", "wf = [1, 17]"),
+            "s.toml:11:6: field genes.wf: expected values in 1..=16, got 17"
+        );
+        assert_eq!(
+            with("r = { min = 1, max = 2 }", "r = { min = 1, max = 65 }"),
+            "s.toml:8:22: field genes.r.max: expected an integer in 1..=64, got 65"
+        );
+        assert_eq!(
+            with("b = [1, 2]", "b = [1, 65]"),
+            "s.toml:9:5: field genes.b: expected values in 1..=64, got 65"
+        );
+        assert_eq!(
+            with("ks0 = [3]", "ks0 = [13]"),
+            "s.toml:6:7: field genes.ks0: expected values in 1..=11, got 13"
+        );
+        assert_eq!(
+            with("ks0 = [3]", "ks0 = [3, 4]"),
+            "s.toml:6:7: field genes.ks0: expected odd kernel sizes, got 4"
+        );
+        let e = SearchSpace::from_toml("s.toml", "s", &TINY.replace("wf = [1, 2]", "wf = [0]"));
+        assert!(matches!(e, Err(SpaceError::Range(_))), "{e:?}");
+    }
+
+    /// The largest space the limits allow is counted without expanding anything.
+    #[test]
+    fn largest_space_is_counted_arithmetically() {
+        let text = "[genes]\noc0 = { min = 1, max = 4096 }\nks0 = [1, 3, 5, 7, 9, 11]\nm = { min = 1, max = 5 }\nr = { min = 1, max = 64 }\nb = { min = 1, max = 64 }\nct = [\"A\", \"B\", \"C\", \"D\"]\nwf = { min = 1, max = 16 }\n";
+        let s = SearchSpace::parse("big.toml", "big", text).unwrap();
+        assert_eq!(s.name, "big");
+        assert_eq!(s.oc0.len(), 4096);
+        assert!(s.size().is_finite() && s.size() > 1e27, "{}", s.size());
+        let paper = SearchSpace::load(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/search_spaces/paper.toml"
+        ))
+        .unwrap();
+        assert!(paper.size() > 1e12, "{}", paper.size());
+    }
+
+    /// `space sample -n 100000000` used to abort on its allocation: the count is checked first.
+    #[test]
+    fn sample_counts_are_checked() {
+        let s = SearchSpace::parse("t.toml", "t", TINY).unwrap();
+        let mut rng = crate::rng::seeded(1);
+        for n in [0, SearchSpace::MAX_SAMPLES + 1, 100_000_000, usize::MAX] {
+            let e = s.sample_many(n, true, &mut rng).unwrap_err();
+            assert!(matches!(e, SpaceError::SampleCount { got, .. } if got == n));
+            assert_eq!(
+                e.to_string(),
+                format!("expected a sample count in 1..=1000000, got {n}")
+            );
+        }
+        assert!(SearchSpace::check_sample_count(SearchSpace::MAX_SAMPLES).is_ok());
+        let uniform = s.sample_many(5, false, &mut crate::rng::seeded(2)).unwrap();
+        let mut rng = crate::rng::seeded(2);
+        let by_hand: Vec<Genome> = (0..5).map(|_| s.sample(&mut rng)).collect();
+        assert_eq!(uniform, by_hand);
+        let lhs = s.sample_many(5, true, &mut crate::rng::seeded(2)).unwrap();
+        assert_eq!(lhs, s.sample_lhs(5, &mut crate::rng::seeded(2)));
     }
 }

@@ -448,7 +448,7 @@ mod tests {
             ..TrainConfig::default()
         };
         match train(&small_arch(), &data, &cfg, 1) {
-            Err(e @ Error::Train(TrainError::Diverged { .. })) => {
+            Err(Error::Train(e)) if matches!(*e, TrainError::Diverged { .. }) => {
                 assert!(e.to_string().contains("diverged"), "{e}")
             }
             other => panic!(
