@@ -3,7 +3,7 @@
 use burn::tensor::Device;
 
 /// A burn CPU backend analognas can run on.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Backend {
     /// burn's `flex` CPU backend (the default; about 20x faster than ndarray for training).
     #[default]
@@ -24,6 +24,16 @@ impl Backend {
             Backend::Ndarray => Err(crate::error::Error::input(
                 "--backend ndarray: this binary was built without the `ndarray` feature (cargo build --release --features ndarray)",
             )),
+        }
+    }
+}
+
+impl crate::choice::Choice for Backend {
+    const ALL: &'static [Self] = &[Backend::Flex, Backend::Ndarray];
+    fn name(self) -> &'static str {
+        match self {
+            Backend::Flex => "flex",
+            Backend::Ndarray => "ndarray",
         }
     }
 }

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// A classification task.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Task {
     /// 8x8 handwritten digits shipped in smartcore (the default; no download).
@@ -64,6 +64,19 @@ impl Task {
             Task::Kws => "kws",
             Task::Vww => "vww",
         }
+    }
+}
+
+impl crate::choice::Choice for Task {
+    const ALL: &'static [Self] = &[
+        Task::Digits,
+        Task::Mnist,
+        Task::Cifar10,
+        Task::Kws,
+        Task::Vww,
+    ];
+    fn name(self) -> &'static str {
+        Task::name(self)
     }
 }
 

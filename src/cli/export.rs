@@ -29,7 +29,7 @@ pub struct ExportArgs {
     #[arg(long, conflicts_with = "run")]
     pub arch: Option<PathBuf>,
     /// Task of --arch (a bare genome takes its input shape and classes).
-    #[arg(long, value_enum, default_value_t = Task::Digits)]
+    #[arg(long, value_parser = super::choice::<Task>(), default_value = "digits")]
     pub task: Task,
     /// Data folder of the task (for training and the check batch).
     #[arg(long)]

@@ -18,13 +18,13 @@ pub struct FootprintArgs {
     #[arg(long)]
     pub arch: Option<PathBuf>,
     /// A built-in reference network.
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = super::choice::<Reference>())]
     pub reference: Option<Reference>,
     /// Hardware profile.
     #[arg(long, default_value = "hw_profiles/pcm_aihwkit.toml")]
     pub profile: PathBuf,
     /// Task that fixes the input shape and classes (reference networks default to cifar10).
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = super::choice::<Task>())]
     pub task: Option<Task>,
     /// Print one JSON object instead of a table.
     #[arg(long)]

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 )]
 pub struct SearchArgs {
     /// Task [default: digits].
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = super::choice::<Task>())]
     pub task: Option<Task>,
     /// Data folder of the task (for the measured path of validation).
     #[arg(long)]

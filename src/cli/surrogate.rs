@@ -37,7 +37,7 @@ pub enum SurrogateCommand {
 #[derive(Args, Debug)]
 pub struct CollectArgs {
     /// Task.
-    #[arg(long, value_enum, default_value_t = analognas::task::Task::Digits)]
+    #[arg(long, value_parser = super::choice::<analognas::task::Task>(), default_value = "digits")]
     pub task: analognas::task::Task,
     /// Data folder of the task.
     #[arg(long)]

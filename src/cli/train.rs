@@ -89,7 +89,7 @@ impl TrainOptions {
 #[command(group(clap::ArgGroup::new("what").required(true).args(["arch", "reference"])))]
 pub struct TrainArgs {
     /// Task.
-    #[arg(long, value_enum, default_value_t = Task::Digits)]
+    #[arg(long, value_parser = super::choice::<Task>(), default_value = "digits")]
     pub task: Task,
     /// Data folder of the task (mnist, cifar10, kws, vww).
     #[arg(long)]
@@ -98,7 +98,7 @@ pub struct TrainArgs {
     #[arg(long)]
     pub arch: Option<PathBuf>,
     /// A reference network instead of --arch.
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = super::choice::<Reference>())]
     pub reference: Option<Reference>,
     /// Hardware profile (its training noise and clipping are used).
     #[arg(long, default_value = "hw_profiles/pcm_aihwkit.toml")]
@@ -172,7 +172,7 @@ pub fn run_train(a: TrainArgs) -> Result<()> {
 )]
 pub struct EvaluateArgs {
     /// Task.
-    #[arg(long, value_enum, default_value_t = Task::Digits)]
+    #[arg(long, value_parser = super::choice::<Task>(), default_value = "digits")]
     pub task: Task,
     /// Data folder of the task.
     #[arg(long)]

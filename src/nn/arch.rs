@@ -20,7 +20,7 @@ pub struct Arch {
 }
 
 /// The built-in reference networks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Reference {
     /// MLPerf Tiny image-classification ResNet-8 (16/32/64 channels, one residual block each).
@@ -65,6 +65,13 @@ impl Reference {
             Reference::Resnet20 => "resnet20",
             Reference::Resnet32 => "resnet32",
         }
+    }
+}
+
+impl crate::choice::Choice for Reference {
+    const ALL: &'static [Self] = &Reference::ALL;
+    fn name(self) -> &'static str {
+        Reference::name(self)
     }
 }
 

@@ -585,7 +585,7 @@ impl RowReader<'_> {
             .cloned()
             .ok_or_else(|| self.err("acc_1d_mean", "expected a number, got \"\"".into()))?;
         let task_text = self.get("task")?;
-        let task = <Task as clap::ValueEnum>::from_str(task_text.trim(), true).map_err(|_| {
+        let task = <Task as crate::choice::Choice>::parse(task_text.trim()).map_err(|_| {
             self.err(
                 "task",
                 format!("expected digits, mnist, cifar10, kws or vww, got {task_text:?}"),
