@@ -25,6 +25,12 @@ pub enum Error {
     /// A training run that diverged or could not continue.
     #[error("training failed: {0}")]
     Training(String),
+    /// A data-set error.
+    #[error(transparent)]
+    Data(#[from] crate::data::DataError),
+    /// A surrogate error.
+    #[error(transparent)]
+    Surrogate(#[from] crate::surrogate::SurrogateError),
 }
 
 impl Error {

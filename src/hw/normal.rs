@@ -194,4 +194,42 @@ mod tests {
         fill_normal(&mut crate::rng::seeded(4), &mut c);
         assert_ne!(a, c);
     }
+
+    /// A timing, not a check (no assertion on time): run with
+    /// `cargo test --release --lib hw::normal::tests::speed -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn speed_against_rand_distr() {
+        use rand_distr::Distribution;
+        let n = 20_000_000;
+        let mut v = vec![0f32; n];
+        let mut rng = crate::rng::seeded(1);
+        let per_draw = |t: std::time::Instant| t.elapsed().as_secs_f64() * 1e9 / n as f64;
+        for _ in 0..2 {
+            let t = std::time::Instant::now();
+            fill_normal(&mut rng, &mut v);
+            let fill = per_draw(t);
+            let t = std::time::Instant::now();
+            for x in v.iter_mut() {
+                *x = fast_normal(&mut rng);
+            }
+            let single = per_draw(t);
+            let t = std::time::Instant::now();
+            for x in v.iter_mut() {
+                *x = rand_distr::StandardNormal.sample(&mut rng);
+            }
+            let ziggurat = per_draw(t);
+            let t = std::time::Instant::now();
+            for x in v.iter_mut() {
+                *x = crate::rng::normal(&mut rng);
+            }
+            let rng_normal = per_draw(t);
+            println!(
+                "ns per draw: fill_normal {fill:.2}, fast_normal {single:.2}, \
+                 rand_distr StandardNormal (f32) {ziggurat:.2}, rng::normal {rng_normal:.2} \
+                 (checksum {})",
+                std::hint::black_box(v.iter().sum::<f32>())
+            );
+        }
+    }
 }
