@@ -91,6 +91,12 @@ pub(crate) fn avx2_allowed() -> bool {
 /// time where the CPU has it. The body does not use `mul_add` and Rust never fuses a multiply
 /// and an add by itself, so both copies give the same results, bit for bit (checked by
 /// `plain_and_avx2_kernels_agree_bit_for_bit`).
+///
+/// The `multiversion` crate (0.9.2, `#[multiversion(targets("x86_64+avx2+fma"))]`) was tried on
+/// `adc_kernel` (16 x 1024 block, 20,000 calls, 3 rounds, release, 2 shared cores): this macro
+/// 0.28 ns per element and the crate 0.26 when the macro ran first; the macro 0.35 and the crate
+/// 0.38 when the crate ran first: the same speed, within the order effect. It was not adopted: no gain, one more proc-macro dependency,
+/// and this macro's plain copy can be forced in tests.
 macro_rules! multiversion {
     ($(#[$meta:meta])* fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $body:block) => {
         $(#[$meta])*
