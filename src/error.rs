@@ -63,6 +63,12 @@ pub enum Error {
     /// [`crate::rundir::RunFileError`]).
     #[error(transparent)]
     RunFile(Box<crate::rundir::RunFileError>),
+    /// A data-set error (see [`crate::data::DataError`]).
+    #[error(transparent)]
+    Data(Box<crate::data::DataError>),
+    /// A surrogate error (see [`crate::surrogate::SurrogateError`]).
+    #[error(transparent)]
+    Surrogate(Box<crate::surrogate::SurrogateError>),
 }
 
 /// `From` for the boxed variants: the subsystem errors carry several strings, and boxing them
@@ -87,6 +93,8 @@ from_boxed!(
     Train(crate::train::TrainError),
     Search(crate::search::SearchError),
     RunFile(crate::rundir::RunFileError),
+    Data(crate::data::DataError),
+    Surrogate(crate::surrogate::SurrogateError),
 );
 
 impl Error {

@@ -20,10 +20,34 @@ pub fn derive_seed(seed: u64, stream: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// A standard normal draw (Box-Muller on two uniforms; no extra crate, stable output).
+/// A standard normal draw: `rand_distr::StandardNormal` (a ziggurat in f64), rounded to f32.
+///
+/// The simulation's bulk noise uses [`crate::hw::normal`] instead, which is several times
+/// faster (its module doc has the figures).
 pub fn normal<R: rand::Rng + ?Sized>(rng: &mut R) -> f32 {
-    use rand::RngExt;
-    let u1: f64 = rng.random::<f64>().max(1e-300);
-    let u2: f64 = rng.random::<f64>();
-    ((-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()) as f32
+    use rand_distr::Distribution;
+    rand_distr::StandardNormal.sample(rng)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normal_draws_are_seeded_and_standard() {
+        let draw = |seed| -> Vec<f32> {
+            let mut rng = seeded(seed);
+            (0..200_000).map(|_| normal(&mut rng)).collect()
+        };
+        let v = draw(5);
+        assert_eq!(v, draw(5));
+        assert_ne!(v[..10], draw(6)[..10]);
+        let n = v.len() as f64;
+        let mean = v.iter().map(|&x| x as f64).sum::<f64>() / n;
+        let var = v.iter().map(|&x| (x as f64 - mean).powi(2)).sum::<f64>() / n;
+        assert!(mean.abs() < 0.01, "mean {mean}");
+        assert!((var - 1.0).abs() < 0.01, "var {var}");
+        let below = v.iter().filter(|&&x| x < -1.0).count() as f64 / n;
+        assert!((below - 0.158655).abs() < 0.003, "P(z<-1) {below}");
+    }
 }

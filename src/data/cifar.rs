@@ -3,8 +3,8 @@
 //! Each batch file is a sequence of 3,073-byte records: one label byte (0-9), then the 32x32
 //! red, green and blue planes (1,024 bytes each, row-major).
 
-use super::{Augment, Dataset, TaskData, in_file, normalise_channels, read_file};
-use crate::error::{Error, Result};
+use super::{Augment, DataError, Dataset, TaskData, in_file, normalise_channels, read_file};
+use crate::error::Result;
 use crate::task::Task;
 use std::path::{Path, PathBuf};
 
@@ -32,20 +32,21 @@ pub const VAL_FRACTION: f64 = 0.1;
 /// Parses one batch file into pixels scaled to [0, 1] (planar RGB per image) and labels.
 pub fn parse_batch(b: &[u8]) -> Result<(Vec<f32>, Vec<u32>)> {
     if b.is_empty() || !b.len().is_multiple_of(RECORD) {
-        return Err(Error::input(format!(
-            "truncated or malformed: expected a whole number of {RECORD}-byte records, got {} bytes",
-            b.len()
-        )));
+        return Err(DataError::format(
+            "file size",
+            format!("a whole number of {RECORD}-byte records"),
+            format!("{} bytes (truncated or malformed)", b.len()),
+        )
+        .into());
     }
     let n = b.len() / RECORD;
     let mut x = Vec::with_capacity(n * (RECORD - 1));
     let mut y = Vec::with_capacity(n);
     for (i, rec) in b.chunks_exact(RECORD).enumerate() {
         if rec[0] >= 10 {
-            return Err(Error::input(format!(
-                "record {i}: label expected 0..9, got {}",
-                rec[0]
-            )));
+            return Err(
+                DataError::format(format!("record {i} label"), "0..9", rec[0].to_string()).into(),
+            );
         }
         y.push(rec[0] as u32);
         x.extend(rec[1..].iter().map(|&p| p as f32 / 255.0));
@@ -68,16 +69,17 @@ pub fn batches_dir(path: &Path) -> Result<PathBuf> {
     if path.join(TRAIN_FILES[0]).is_file() || path.join(TEST_FILE).is_file() {
         return Ok(path.to_path_buf());
     }
-    let what = if path.is_dir() {
-        "has no data_batch_1.bin and no cifar-10-batches-bin/"
+    let layout = super::expected_layout(Task::Cifar10);
+    Err(if path.is_dir() {
+        DataError::NothingFound {
+            path: path.display().to_string(),
+            what: "data_batch_1.bin or cifar-10-batches-bin/".into(),
+            expected: layout.into(),
+        }
     } else {
-        "folder not found"
-    };
-    Err(Error::input(format!(
-        "{}: {what} (expected {})",
-        path.display(),
-        super::expected_layout(Task::Cifar10)
-    )))
+        DataError::no_folder(path, layout)
+    }
+    .into())
 }
 
 /// Loads CIFAR-10 from `path`: the five training batches (the last [`VAL_FRACTION`] of their
@@ -182,13 +184,18 @@ mod tests {
         let good = std::fs::read(&f).unwrap();
         std::fs::write(&f, &good[..good.len() - 1]).unwrap();
         let e = load(&root, 0).unwrap_err().to_string();
-        assert!(e.contains("data_batch_3.bin: truncated or malformed: expected a whole number of 3073-byte records"), "{e}");
+        assert!(
+            e.contains(
+                "data_batch_3.bin: file size: expected a whole number of 3073-byte records, got"
+            ),
+            "{e}"
+        );
         let mut bad = good.clone();
         bad[RECORD] = 10;
         std::fs::write(&f, &bad).unwrap();
         let e = load(&root, 0).unwrap_err().to_string();
         assert!(
-            e.contains("data_batch_3.bin: record 1: label expected 0..9, got 10"),
+            e.contains("data_batch_3.bin: record 1 label: expected 0..9, got 10"),
             "{e}"
         );
         std::fs::write(&f, &good).unwrap();

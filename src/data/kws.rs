@@ -8,8 +8,8 @@
 //! training split's statistics.
 
 use super::mfcc::Mfcc;
-use super::{Augment, Dataset, TaskData, list_dir, read_file, shuffle, wav};
-use crate::error::{Error, Result};
+use super::{Augment, DataError, Dataset, TaskData, list_dir, read_file, shuffle, wav};
+use crate::error::Result;
 use crate::rng::{SeededRng, derive_seed, seeded};
 use crate::task::Task;
 use rand::RngExt;
@@ -52,8 +52,12 @@ fn read_list(path: &Path) -> Result<Vec<(usize, String)>> {
         path,
         "a list of clips, one relative path per line, as in Speech Commands",
     )?;
-    let text = String::from_utf8(b)
-        .map_err(|_| Error::input(format!("{}: expected UTF-8 text", path.display())))?;
+    let text = String::from_utf8(b).map_err(|e| DataError::Format {
+        file: path.display().to_string(),
+        field: "text".into(),
+        expected: "UTF-8 text".into(),
+        got: format!("invalid UTF-8 after byte {}", e.utf8_error().valid_up_to()),
+    })?;
     Ok(parse_list(&text))
 }
 
@@ -107,11 +111,15 @@ pub fn load(root: &Path, seed: u64) -> Result<TaskData> {
         .iter()
         .any(|(w, c)| word_class(w) != UNKNOWN && !c.is_empty())
     {
-        return Err(Error::input(format!(
-            "{}: no keyword clips found: expected folders of WAV files named after the keywords {}",
-            root.display(),
-            KEYWORDS.join("/")
-        )));
+        return Err(DataError::NothingFound {
+            path: root.display().to_string(),
+            what: "keyword clips".into(),
+            expected: format!(
+                "folders of WAV files named after the keywords {}",
+                KEYWORDS.join("/")
+            ),
+        }
+        .into());
     }
 
     // Every listed clip must exist, and no clip may be in both lists.
@@ -130,19 +138,24 @@ pub fn load(root: &Path, seed: u64) -> Result<TaskData> {
     for (s, (name, list)) in [(1, (VAL_LIST, &val_list)), (2, (TEST_LIST, &test_list))] {
         for (line, rel) in list.iter() {
             if !all.contains(rel) {
-                return Err(Error::input(format!(
-                    "{}:{line}: expected a WAV clip under {}, got {rel} (not found)",
-                    root.join(name).display(),
-                    root.display()
-                )));
+                return Err(DataError::Line {
+                    file: root.join(name).display().to_string(),
+                    line: *line,
+                    expected: format!("a WAV clip under {}", root.display()),
+                    got: format!("{rel} (not found)"),
+                }
+                .into());
             }
             if let Some(prev) = split_of.insert(rel, s)
                 && prev != s
             {
-                return Err(Error::input(format!(
-                    "{}:{line}: {rel} is also in {VAL_LIST}: expected each clip in at most one list",
-                    root.join(name).display()
-                )));
+                return Err(DataError::Line {
+                    file: root.join(name).display().to_string(),
+                    line: *line,
+                    expected: "each clip in at most one list".into(),
+                    got: format!("{rel}, also in {VAL_LIST}"),
+                }
+                .into());
             }
         }
     }
@@ -192,16 +205,20 @@ pub fn load(root: &Path, seed: u64) -> Result<TaskData> {
         }
     }
     if plans[0].clips.is_empty() {
-        return Err(Error::input(format!(
-            "{}: no training clips: expected clips that are in neither {VAL_LIST} nor {TEST_LIST}",
-            root.display()
-        )));
+        return Err(DataError::NothingFound {
+            path: root.display().to_string(),
+            what: "training clips".into(),
+            expected: format!("clips that are in neither {VAL_LIST} nor {TEST_LIST}"),
+        }
+        .into());
     }
     if plans[2].clips.is_empty() {
-        return Err(Error::input(format!(
-            "{}: no keyword clips listed in {TEST_LIST}: expected a test split",
-            root.join(TEST_LIST).display()
-        )));
+        return Err(DataError::NothingFound {
+            path: root.join(TEST_LIST).display().to_string(),
+            what: "keyword clips".into(),
+            expected: "the clips of the test split, one relative path per line".into(),
+        }
+        .into());
     }
 
     let mfcc = Mfcc::default();
@@ -398,12 +415,15 @@ mod tests {
         std::fs::write(&clip, wav::encode(&[1; 100], 8000, 1)).unwrap();
         let e = load(&root, 0).unwrap_err().to_string();
         assert!(
-            e.contains("no/spk0_nohash_0.wav: expected 16000 Hz audio, got 8000 Hz"),
+            e.contains("no/spk0_nohash_0.wav: sample rate: expected 16000 Hz, got 8000 Hz"),
             "{e}"
         );
         std::fs::write(&clip, b"RIFF....WAVEjunk").unwrap();
         let e = load(&root, 0).unwrap_err().to_string();
-        assert!(e.contains("no/spk0_nohash_0.wav: no fmt chunk"), "{e}");
+        assert!(
+            e.contains("no/spk0_nohash_0.wav: WAV header: expected a RIFF"),
+            "{e}"
+        );
         std::fs::write(&clip, tone(100.0, 16000)).unwrap();
 
         std::fs::write(root.join(TEST_LIST), "yes/spk9_nohash_0.wav\n").unwrap();
@@ -414,7 +434,7 @@ mod tests {
         );
         std::fs::write(root.join(TEST_LIST), "yes/spk1_nohash_0.wav\n").unwrap();
         let e = load(&root, 0).unwrap_err().to_string();
-        assert!(e.contains("is also in validation_list.txt"), "{e}");
+        assert!(e.contains("also in validation_list.txt"), "{e}");
         std::fs::remove_file(root.join(TEST_LIST)).unwrap();
         let e = load(&root, 0).unwrap_err().to_string();
         assert!(e.contains("testing_list.txt: file not found"), "{e}");

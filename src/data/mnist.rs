@@ -3,8 +3,8 @@
 //! IDX format: a big-endian header (magic 2051 for images with count, rows, cols; magic 2049
 //! for labels with count), then one unsigned byte per pixel or label.
 
-use super::{Augment, Dataset, TaskData, in_file, read_file, shuffle};
-use crate::error::{Error, Result};
+use super::{Augment, DataError, Dataset, TaskData, in_file, read_file, shuffle};
+use crate::error::Result;
 use crate::rng::{derive_seed, seeded};
 use crate::task::Task;
 use std::io::Read;
@@ -40,7 +40,7 @@ pub fn maybe_gunzip(bytes: Vec<u8>) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     flate2::read::MultiGzDecoder::new(&bytes[..])
         .read_to_end(&mut out)
-        .map_err(|e| Error::input(format!("bad gzip data ({e})")))?;
+        .map_err(|e| DataError::format("gzip data", "a valid gzip stream", e.to_string()))?;
     Ok(out)
 }
 
@@ -51,16 +51,13 @@ fn be_u32(b: &[u8], at: usize) -> u32 {
 /// Parses an (uncompressed) IDX image file.
 pub fn parse_images(b: &[u8]) -> Result<IdxImages> {
     if b.len() < 16 {
-        return Err(Error::input(format!(
-            "truncated IDX header: expected 16 bytes, got {}",
-            b.len()
-        )));
+        let got = format!("{} bytes (truncated)", b.len());
+        return Err(DataError::format("IDX header", "16 bytes", got).into());
     }
     let magic = be_u32(b, 0);
     if magic != IMAGES_MAGIC {
-        return Err(Error::input(format!(
-            "bad magic number: expected {IMAGES_MAGIC} (IDX images), got {magic}"
-        )));
+        let want = format!("{IMAGES_MAGIC} (IDX images)");
+        return Err(DataError::format("magic number", want, magic.to_string()).into());
     }
     let (count, rows, cols) = (
         be_u32(b, 4) as usize,
@@ -70,7 +67,10 @@ pub fn parse_images(b: &[u8]) -> Result<IdxImages> {
     let want = count
         .checked_mul(rows)
         .and_then(|v| v.checked_mul(cols))
-        .ok_or_else(|| Error::input("IDX header: image count x rows x cols overflows"))?;
+        .ok_or_else(|| {
+            let got = format!("{count} x {rows} x {cols}, which overflows");
+            DataError::format("IDX header", "a pixel count that fits in memory", got)
+        })?;
     let got = b.len() - 16;
     if got != want {
         let what = if got < want {
@@ -78,9 +78,8 @@ pub fn parse_images(b: &[u8]) -> Result<IdxImages> {
         } else {
             "trailing data"
         };
-        return Err(Error::input(format!(
-            "{what}: expected {want} pixel bytes for {count} images of {rows}x{cols}, got {got}"
-        )));
+        let expected = format!("{want} bytes for {count} images of {rows}x{cols}");
+        return Err(DataError::format("pixel data", expected, format!("{got} ({what})")).into());
     }
     Ok(IdxImages {
         count,
@@ -93,16 +92,13 @@ pub fn parse_images(b: &[u8]) -> Result<IdxImages> {
 /// Parses an (uncompressed) IDX label file; every label must be `< classes`.
 pub fn parse_labels(b: &[u8], classes: usize) -> Result<Vec<u32>> {
     if b.len() < 8 {
-        return Err(Error::input(format!(
-            "truncated IDX header: expected 8 bytes, got {}",
-            b.len()
-        )));
+        let got = format!("{} bytes (truncated)", b.len());
+        return Err(DataError::format("IDX header", "8 bytes", got).into());
     }
     let magic = be_u32(b, 0);
     if magic != LABELS_MAGIC {
-        return Err(Error::input(format!(
-            "bad magic number: expected {LABELS_MAGIC} (IDX labels), got {magic}"
-        )));
+        let want = format!("{LABELS_MAGIC} (IDX labels)");
+        return Err(DataError::format("magic number", want, magic.to_string()).into());
     }
     let count = be_u32(b, 4) as usize;
     let got = b.len() - 8;
@@ -112,17 +108,13 @@ pub fn parse_labels(b: &[u8], classes: usize) -> Result<Vec<u32>> {
         } else {
             "trailing data"
         };
-        return Err(Error::input(format!(
-            "{what}: expected {count} label bytes, got {got}"
-        )));
+        let expected = format!("{count} bytes");
+        return Err(DataError::format("label data", expected, format!("{got} ({what})")).into());
     }
     let labels = &b[8..];
     if let Some(i) = labels.iter().position(|&l| l as usize >= classes) {
-        return Err(Error::input(format!(
-            "label {i}: expected 0..{}, got {}",
-            classes - 1,
-            labels[i]
-        )));
+        let want = format!("0..{}", classes - 1);
+        return Err(DataError::format(format!("label {i}"), want, labels[i].to_string()).into());
     }
     Ok(labels.iter().map(|&l| l as u32).collect())
 }
@@ -137,10 +129,11 @@ pub fn find_idx(dir: &Path, name: &str) -> Result<PathBuf> {
     if gz.is_file() {
         return Ok(gz);
     }
-    Err(Error::input(format!(
-        "{}: file not found: expected {name} or {name}.gz (MNIST IDX)",
-        dir.display()
-    )))
+    Err(DataError::no_file(
+        &raw,
+        format!("{name} or {name}.gz in {}, MNIST IDX", dir.display()),
+    )
+    .into())
 }
 
 /// Reads an IDX image file, gzipped or not.
@@ -166,22 +159,23 @@ fn read_split(dir: &Path, images: &str, labels: &str) -> Result<Dataset> {
     let img = read_images(&ip)?;
     let [_, h, w] = Task::Mnist.input_shape();
     if (img.rows, img.cols) != (h, w) {
-        return Err(Error::input(format!(
-            "{}: expected {h}x{w} images, got {}x{}",
-            ip.display(),
-            img.rows,
-            img.cols
-        )));
+        return Err(DataError::Format {
+            file: ip.display().to_string(),
+            field: "image size".into(),
+            expected: format!("{h}x{w}"),
+            got: format!("{}x{}", img.rows, img.cols),
+        }
+        .into());
     }
     let y = read_labels(&lp, Task::Mnist.classes())?;
     if y.len() != img.count {
-        return Err(Error::input(format!(
-            "{}: expected {} labels (one per image of {}), got {}",
-            lp.display(),
-            img.count,
-            ip.display(),
-            y.len()
-        )));
+        return Err(DataError::Format {
+            file: lp.display().to_string(),
+            field: "label count".into(),
+            expected: format!("{} (one per image of {})", img.count, ip.display()),
+            got: y.len().to_string(),
+        }
+        .into());
     }
     let (m, s) = MEAN_STD;
     Ok(Dataset {
@@ -201,11 +195,7 @@ fn read_split(dir: &Path, images: &str, labels: &str) -> Result<Dataset> {
 /// with [`MEAN_STD`].
 pub fn load(dir: &Path, seed: u64) -> Result<TaskData> {
     if !dir.is_dir() {
-        return Err(Error::input(format!(
-            "{}: folder not found (expected {})",
-            dir.display(),
-            super::expected_layout(Task::Mnist)
-        )));
+        return Err(DataError::no_folder(dir, super::expected_layout(Task::Mnist)).into());
     }
     let full = read_split(dir, "train-images-idx3-ubyte", "train-labels-idx1-ubyte")?;
     let test = read_split(dir, "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")?;
@@ -321,25 +311,29 @@ pub(crate) mod tests {
 
         std::fs::write(&img, &good[..good.len() - 10]).unwrap();
         let e = load(&dir, 0).unwrap_err().to_string();
-        assert!(e.contains("train-images-idx3-ubyte: truncated"), "{e}");
+        assert!(
+            e.contains("train-images-idx3-ubyte: pixel data: expected")
+                && e.contains("(truncated)"),
+            "{e}"
+        );
 
         let mut bad = good.clone();
         bad[3] = 0x01;
         std::fs::write(&img, &bad).unwrap();
         let e = load(&dir, 0).unwrap_err().to_string();
         assert!(
-            e.contains("train-images-idx3-ubyte: bad magic number: expected 2051"),
+            e.contains("train-images-idx3-ubyte: magic number: expected 2051"),
             "{e}"
         );
 
         std::fs::write(&img, idx_images(20, 8, 8, |_| 0)).unwrap();
         let e = load(&dir, 0).unwrap_err().to_string();
-        assert!(e.contains("expected 28x28 images, got 8x8"), "{e}");
+        assert!(e.contains("image size: expected 28x28, got 8x8"), "{e}");
 
         std::fs::write(&img, idx_images(19, 28, 28, |_| 0)).unwrap();
         let e = load(&dir, 0).unwrap_err().to_string();
         assert!(
-            e.contains("train-labels-idx1-ubyte: expected 19 labels"),
+            e.contains("train-labels-idx1-ubyte: label count: expected 19 (one per image"),
             "{e}"
         );
 
@@ -357,7 +351,7 @@ pub(crate) mod tests {
         std::fs::remove_file(&lab).unwrap();
         let e = load(&dir, 0).unwrap_err().to_string();
         assert!(
-            e.contains("expected train-labels-idx1-ubyte or train-labels-idx1-ubyte.gz"),
+            e.contains("train-labels-idx1-ubyte: file not found (expected train-labels-idx1-ubyte or train-labels-idx1-ubyte.gz"),
             "{e}"
         );
 
@@ -366,7 +360,7 @@ pub(crate) mod tests {
         std::fs::write(&gzp, &z[..z.len() / 2]).unwrap();
         let e = load(&dir, 0).unwrap_err().to_string();
         assert!(
-            e.contains("train-labels-idx1-ubyte.gz: bad gzip data"),
+            e.contains("train-labels-idx1-ubyte.gz: gzip data: expected a valid gzip stream, got"),
             "{e}"
         );
         assert!(!e.contains('\n'));

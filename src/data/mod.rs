@@ -25,11 +25,14 @@
 
 pub mod cifar;
 pub mod digits;
+mod error;
 pub mod kws;
 pub mod mfcc;
 pub mod mnist;
 pub mod vww;
 pub mod wav;
+
+pub use error::DataError;
 
 use crate::error::{Error, Result};
 use crate::rng::SeededRng;
@@ -218,10 +221,14 @@ pub fn load(task: Task, path: Option<&Path>, seed: u64) -> Result<TaskData> {
     match task {
         Task::Digits => {
             if let Some(p) = path {
-                return Err(Error::input(format!(
-                    "--data {}: the digits task takes no data folder (its 1,797 images ship with smartcore)",
-                    p.display()
-                )));
+                return Err(DataError::Option {
+                    option: "--data",
+                    expected: "no data folder for task digits (its 1,797 images ship with \
+                               smartcore)"
+                        .into(),
+                    got: p.display().to_string(),
+                }
+                .into());
             }
             Ok(digits::load())
         }
@@ -251,10 +258,12 @@ fn resolve(path: Option<&Path>, task: Task, default: &str) -> Result<PathBuf> {
         return Ok(p.to_path_buf());
     }
     if default.is_empty() {
-        return Err(Error::input(format!(
-            "task {task}: --data is required (expected {})",
-            expected_layout(task)
-        )));
+        return Err(DataError::Option {
+            option: "--data",
+            expected: format!("a data folder for task {task}: {}", expected_layout(task)),
+            got: "none".into(),
+        }
+        .into());
     }
     let local = PathBuf::from(default);
     if local.is_dir() {
@@ -264,10 +273,14 @@ fn resolve(path: Option<&Path>, task: Task, default: &str) -> Result<PathBuf> {
     if shipped.is_dir() {
         return Ok(shipped);
     }
-    Err(Error::input(format!(
-        "task {task}: no --data given and the default folder {default} was not found (expected {})",
-        expected_layout(task)
-    )))
+    Err(DataError::no_folder(
+        &local,
+        format!(
+            "the default data folder of task {task} when --data is not given: {}",
+            expected_layout(task)
+        ),
+    )
+    .into())
 }
 
 /// What a task's data folder must hold, for error messages.
@@ -291,18 +304,17 @@ pub fn expected_layout(task: Task) -> &'static str {
 pub(crate) fn read_file(path: &Path, what: &str) -> Result<Vec<u8>> {
     match std::fs::read(path) {
         Ok(b) => Ok(b),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::input(format!(
-            "{}: file not found (expected {what})",
-            path.display()
-        ))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(DataError::no_file(path, what).into())
+        }
         Err(e) => Err(Error::io(path, e)),
     }
 }
 
-/// Prefixes an input error with `path`, so that parsers that see only bytes get named errors.
+/// Names `path` in a format error of a parser that sees only bytes.
 pub(crate) fn in_file(path: &Path) -> impl FnOnce(Error) -> Error + '_ {
     move |e| match e {
-        Error::Input(m) => Error::input(format!("{}: {m}", path.display())),
+        Error::Data(d) => Error::Data(Box::new(d.in_file(path))),
         other => other,
     }
 }
@@ -310,10 +322,7 @@ pub(crate) fn in_file(path: &Path) -> impl FnOnce(Error) -> Error + '_ {
 /// The sorted entries of a folder, naming the folder on failure.
 pub(crate) fn list_dir(dir: &Path, what: &str) -> Result<Vec<PathBuf>> {
     if !dir.is_dir() {
-        return Err(Error::input(format!(
-            "{}: folder not found (expected {what})",
-            dir.display()
-        )));
+        return Err(DataError::no_folder(dir, what).into());
     }
     let rd = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
     let mut out = Vec::new();
@@ -490,7 +499,9 @@ mod tests {
     fn tasks_without_data_say_what_they_expect() {
         let e = load(Task::Cifar10, None, 0).unwrap_err().to_string();
         assert!(
-            e.contains("--data is required") && e.contains("data_batch_1.bin"),
+            e.starts_with("--data: expected a data folder for task cifar10")
+                && e.contains("data_batch_1.bin")
+                && e.ends_with("got none"),
             "{e}"
         );
         let e = load(Task::Vww, None, 0).unwrap_err().to_string();
@@ -498,7 +509,10 @@ mod tests {
         let e = load(Task::Digits, Some(Path::new("x")), 0)
             .unwrap_err()
             .to_string();
-        assert!(e.contains("takes no data"), "{e}");
+        assert!(
+            e.starts_with("--data: expected no data folder for task digits"),
+            "{e}"
+        );
         let e = load(Task::Mnist, Some(Path::new("/nonexistent/mnist")), 0)
             .unwrap_err()
             .to_string();

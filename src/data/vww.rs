@@ -1,8 +1,10 @@
 //! The `vww` task: Visual Wake Words, a folder with `person/` and `non_person/` images
 //! (JPEG or PNG), resized to 96x96 RGB.
 
-use super::{Augment, Dataset, TaskData, in_file, list_dir, normalise_channels, read_file};
-use crate::error::{Error, Result};
+use super::{
+    Augment, DataError, Dataset, TaskData, in_file, list_dir, normalise_channels, read_file,
+};
+use crate::error::Result;
 use crate::rng::{derive_seed, seeded};
 use crate::task::Task;
 use rayon::prelude::*;
@@ -23,7 +25,7 @@ pub const STD: [f32; 3] = [0.229, 0.224, 0.225];
 /// [0, 1].
 pub fn decode(bytes: &[u8], side: u32) -> Result<Vec<f32>> {
     let img = image::load_from_memory(bytes)
-        .map_err(|e| Error::input(format!("cannot decode image (expected JPEG or PNG): {e}")))?;
+        .map_err(|e| DataError::format("image", "a JPEG or PNG image", e.to_string()))?;
     let rgb = image::imageops::resize(
         &img.to_rgb8(),
         side,
@@ -60,11 +62,7 @@ fn is_image(p: &Path) -> bool {
 /// (picked by `seed`); training adds a random crop (4-pixel padding) and horizontal flip.
 pub fn load(root: &Path, seed: u64) -> Result<TaskData> {
     if !root.is_dir() {
-        return Err(Error::input(format!(
-            "{}: folder not found (expected {})",
-            root.display(),
-            super::expected_layout(Task::Vww)
-        )));
+        return Err(DataError::no_folder(root, super::expected_layout(Task::Vww)).into());
     }
     let shape = Task::Vww.input_shape();
     let side = shape[1] as u32;
@@ -76,10 +74,12 @@ pub fn load(root: &Path, seed: u64) -> Result<TaskData> {
             .filter(|p| is_image(p))
             .collect();
         if files.is_empty() {
-            return Err(Error::input(format!(
-                "{}: expected at least one .jpg, .jpeg or .png image, found none",
-                dir.display()
-            )));
+            return Err(DataError::NothingFound {
+                path: dir.display().to_string(),
+                what: "images".into(),
+                expected: "at least one .jpg, .jpeg or .png image".into(),
+            }
+            .into());
         }
         let n = files.len();
         let k = ((n as f64 * HOLD_OUT).round() as usize).min(n);
@@ -195,14 +195,20 @@ mod tests {
         write_vww(&root);
         std::fs::write(root.join("person/p3.png"), b"\x89PNG\r\n\x1a\nbroken").unwrap();
         let e = load(&root, 0).unwrap_err().to_string();
-        assert!(e.contains("person/p3.png: cannot decode image"), "{e}");
+        assert!(
+            e.contains("person/p3.png: image: expected a JPEG or PNG image, got"),
+            "{e}"
+        );
         assert!(!e.contains('\n'));
         std::fs::remove_dir_all(root.join("non_person")).unwrap();
         let e = load(&root, 0).unwrap_err().to_string();
         assert!(e.contains("non_person: folder not found"), "{e}");
         std::fs::create_dir_all(root.join("non_person")).unwrap();
         let e = load(&root, 0).unwrap_err().to_string();
-        assert!(e.contains("non_person: expected at least one"), "{e}");
+        assert!(
+            e.contains("non_person: no images found (expected at least one"),
+            "{e}"
+        );
         std::fs::remove_dir_all(root).unwrap();
     }
 }

@@ -1,7 +1,7 @@
-//! A reader of RIFF WAVE files with 16-bit PCM samples (what Google Speech Commands holds).
+//! WAV input through the `hound` crate: 16-bit PCM samples (what Google Speech Commands holds).
 
-use super::{in_file, read_file};
-use crate::error::{Error, Result};
+use super::{DataError, in_file, read_file};
+use crate::error::Result;
 use std::path::Path;
 
 /// A decoded WAV file.
@@ -26,95 +26,50 @@ impl Wav {
     }
 }
 
-/// `WAVE_FORMAT_PCM`.
-const FORMAT_PCM: u16 = 1;
-/// `WAVE_FORMAT_EXTENSIBLE` (the sub-format must then be PCM).
-const FORMAT_EXTENSIBLE: u16 = 0xFFFE;
+/// What [`parse`] reads, for errors.
+const EXPECTED: &str = "a RIFF WAVE file of 16-bit PCM samples with fmt and data chunks";
 
-fn le_u16(b: &[u8], at: usize) -> u16 {
-    u16::from_le_bytes([b[at], b[at + 1]])
+/// A hound error on the header as a format error.
+fn header_error(e: hound::Error) -> DataError {
+    let got = match e {
+        hound::Error::FormatError(what) => what.to_string(),
+        // The bytes are in memory: an I/O error means that they ran out.
+        hound::Error::IoError(_) => "the end of the file".to_string(),
+        e => e.to_string(),
+    };
+    DataError::format("WAV header", EXPECTED, got)
 }
 
-fn le_u32(b: &[u8], at: usize) -> u32 {
-    u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
-}
-
-/// Parses a RIFF WAVE file of 16-bit PCM samples (plain or `WAVE_FORMAT_EXTENSIBLE`).
-/// Chunks other than `fmt ` and `data` are skipped.
+/// Parses a RIFF WAVE file of 16-bit integer PCM samples (plain or `WAVE_FORMAT_EXTENSIBLE`).
+/// Chunks other than `fmt ` and `data` are skipped by their declared size (hound does not skip
+/// the pad byte that RIFF puts after a chunk of odd size).
 pub fn parse(b: &[u8]) -> Result<Wav> {
-    if b.len() < 12 || &b[0..4] != b"RIFF" || &b[8..12] != b"WAVE" {
-        return Err(Error::input(
-            "not a WAV file: expected a RIFF header with WAVE type",
-        ));
+    let mut reader = hound::WavReader::new(b).map_err(header_error)?;
+    let spec = reader.spec();
+    if spec.sample_format != hound::SampleFormat::Int || spec.bits_per_sample != 16 {
+        let kind = match spec.sample_format {
+            hound::SampleFormat::Int => "integer",
+            hound::SampleFormat::Float => "float",
+        };
+        let got = format!("{}-bit {kind} samples", spec.bits_per_sample);
+        return Err(DataError::format("fmt chunk", "16-bit integer PCM samples", got).into());
     }
-    let mut at = 12;
-    let mut fmt: Option<(u16, u32, u16)> = None;
-    while at + 8 <= b.len() {
-        let id = &b[at..at + 4];
-        let size = le_u32(b, at + 4) as usize;
-        let body = at + 8;
-        let end = body.checked_add(size).filter(|&e| e <= b.len());
-        match id {
-            b"fmt " => {
-                let end = end.ok_or_else(|| Error::input("truncated fmt chunk"))?;
-                if size < 16 {
-                    return Err(Error::input(format!(
-                        "fmt chunk: expected at least 16 bytes, got {size}"
-                    )));
-                }
-                let mut tag = le_u16(b, body);
-                let channels = le_u16(b, body + 2);
-                let rate = le_u32(b, body + 4);
-                let bits = le_u16(b, body + 14);
-                if tag == FORMAT_EXTENSIBLE && size >= 40 && end >= body + 26 {
-                    tag = le_u16(b, body + 24);
-                }
-                if tag != FORMAT_PCM {
-                    return Err(Error::input(format!(
-                        "unsupported WAV format: expected PCM (format 1), got format {tag}"
-                    )));
-                }
-                if bits != 16 {
-                    return Err(Error::input(format!(
-                        "unsupported WAV format: expected 16-bit PCM, got {bits}-bit"
-                    )));
-                }
-                if channels == 0 {
-                    return Err(Error::input(
-                        "fmt chunk: expected at least one channel, got 0",
-                    ));
-                }
-                fmt = Some((channels, rate, bits));
-            }
-            b"data" => {
-                let Some((channels, sample_rate, _)) = fmt else {
-                    return Err(Error::input("data chunk before the fmt chunk"));
-                };
-                let end = end.ok_or_else(|| {
-                    Error::input(format!(
-                        "truncated: data chunk declares {size} bytes, file has {}",
-                        b.len() - body
-                    ))
-                })?;
-                let samples = b[body..end]
-                    .chunks_exact(2)
-                    .map(|s| i16::from_le_bytes([s[0], s[1]]))
-                    .collect();
-                return Ok(Wav {
-                    sample_rate,
-                    channels,
-                    samples,
-                });
-            }
-            _ => {}
-        }
-        at = body.saturating_add(size).saturating_add(size & 1);
-    }
-    Err(Error::input(if fmt.is_none() {
-        "no fmt chunk: expected a RIFF WAVE file with fmt and data chunks"
-    } else {
-        "no data chunk: expected a RIFF WAVE file with fmt and data chunks"
-    }))
+    let declared = reader.len() as usize * 2;
+    let samples = reader
+        .samples::<i16>()
+        .collect::<std::result::Result<Vec<i16>, _>>()
+        .map_err(|e| {
+            let got = match e {
+                hound::Error::IoError(_) => "fewer (the file ends early)".to_string(),
+                e => e.to_string(),
+            };
+            DataError::format("data chunk", format!("{declared} bytes of samples"), got)
+        })?;
+    Ok(Wav {
+        sample_rate: spec.sample_rate,
+        channels: spec.channels,
+        samples,
+    })
 }
 
 /// Reads a WAV file and checks that it is mono at `sample_rate`; returns its samples as f32
@@ -122,19 +77,19 @@ pub fn parse(b: &[u8]) -> Result<Wav> {
 pub fn read_mono(path: &Path, sample_rate: u32) -> Result<Vec<f32>> {
     let b = read_file(path, "a 16-bit PCM WAV file")?;
     let w = parse(&b).map_err(in_file(path))?;
+    let named = |field: &str, expected: String, got: String| DataError::Format {
+        file: path.display().to_string(),
+        field: field.into(),
+        expected,
+        got,
+    };
     if w.channels != 1 {
-        return Err(Error::input(format!(
-            "{}: expected mono audio, got {} channels",
-            path.display(),
-            w.channels
-        )));
+        let got = format!("{} channels", w.channels);
+        return Err(named("channels", "1 (mono audio)".into(), got).into());
     }
     if w.sample_rate != sample_rate {
-        return Err(Error::input(format!(
-            "{}: expected {sample_rate} Hz audio, got {} Hz",
-            path.display(),
-            w.sample_rate
-        )));
+        let (want, got) = (format!("{sample_rate} Hz"), format!("{} Hz", w.sample_rate));
+        return Err(named("sample rate", want, got).into());
     }
     Ok(w.mono_f32())
 }
@@ -145,26 +100,24 @@ pub fn fit_length(mut x: Vec<f32>, n: usize) -> Vec<f32> {
     x
 }
 
-/// Encodes 16-bit PCM samples as a WAV file (for tests and small tools).
+/// Encodes 16-bit PCM samples as a WAV file with a 44-byte header (for tests and small tools).
+///
+/// # Panics
+/// If `channels` is 0 or `samples.len()` is not a multiple of it.
 pub fn encode(samples: &[i16], sample_rate: u32, channels: u16) -> Vec<u8> {
-    let data_len = (samples.len() * 2) as u32;
-    let mut b = Vec::with_capacity(44 + samples.len() * 2);
-    b.extend_from_slice(b"RIFF");
-    b.extend_from_slice(&(36 + data_len).to_le_bytes());
-    b.extend_from_slice(b"WAVEfmt ");
-    b.extend_from_slice(&16u32.to_le_bytes());
-    b.extend_from_slice(&FORMAT_PCM.to_le_bytes());
-    b.extend_from_slice(&channels.to_le_bytes());
-    b.extend_from_slice(&sample_rate.to_le_bytes());
-    b.extend_from_slice(&(sample_rate * channels as u32 * 2).to_le_bytes());
-    b.extend_from_slice(&(channels * 2).to_le_bytes());
-    b.extend_from_slice(&16u16.to_le_bytes());
-    b.extend_from_slice(b"data");
-    b.extend_from_slice(&data_len.to_le_bytes());
-    for s in samples {
-        b.extend_from_slice(&s.to_le_bytes());
+    let spec = hound::WavSpec {
+        channels,
+        sample_rate,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut out = std::io::Cursor::new(Vec::with_capacity(44 + 2 * samples.len()));
+    let mut w = hound::WavWriter::new(&mut out, spec).expect("writing to memory");
+    for &s in samples {
+        w.write_sample(s).expect("writing to memory");
     }
-    b
+    w.finalize().expect("whole frames of samples");
+    out.into_inner()
 }
 
 #[cfg(test)]
@@ -182,10 +135,10 @@ mod tests {
         assert_eq!(w.mono_f32()[3], 32767.0 / 32768.0);
         assert_eq!(w.mono_f32()[4], -1.0);
 
-        // A LIST chunk of odd size (padded) between fmt and data.
+        // A LIST chunk between fmt and data is skipped.
         let mut with_list = b[..36].to_vec();
         with_list.extend_from_slice(b"LIST");
-        with_list.extend_from_slice(&3u32.to_le_bytes());
+        with_list.extend_from_slice(&4u32.to_le_bytes());
         with_list.extend_from_slice(&[1, 2, 3, 0]);
         with_list.extend_from_slice(&b[36..]);
         assert_eq!(parse(&with_list).unwrap().samples, samples);
@@ -207,26 +160,44 @@ mod tests {
             assert!(!e.contains('\n'));
         };
         let good = encode(&[5; 100], 16000, 1);
-        check(b"not a wav at all", "expected a RIFF header");
+        check(
+            b"not a wav at all",
+            "WAV header: expected a RIFF WAVE file of 16-bit PCM samples with fmt and data \
+             chunks, got no RIFF tag found",
+        );
         check(
             &good[..good.len() - 10],
-            "truncated: data chunk declares 200 bytes",
+            "data chunk: expected 200 bytes of samples, got fewer (the file ends early)",
         );
         let mut float = good.clone();
         float[20] = 3;
-        check(&float, "expected PCM (format 1), got format 3");
-        let mut bits8 = good.clone();
-        bits8[34] = 8;
-        check(&bits8, "expected 16-bit PCM, got 8-bit");
+        check(&float, "WAV header: expected a RIFF WAVE file");
+        let mut bits8 = std::io::Cursor::new(Vec::new());
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate: 16000,
+            bits_per_sample: 8,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let mut w = hound::WavWriter::new(&mut bits8, spec).unwrap();
+        w.write_sample(3i8).unwrap();
+        w.finalize().unwrap();
+        check(
+            bits8.get_ref(),
+            "fmt chunk: expected 16-bit integer PCM samples, got 8-bit integer samples",
+        );
         check(
             &encode(&[5; 100], 44100, 1),
-            "expected 16000 Hz audio, got 44100 Hz",
+            "sample rate: expected 16000 Hz, got 44100 Hz",
         );
         check(
             &encode(&[5; 100], 16000, 2),
-            "expected mono audio, got 2 channels",
+            "channels: expected 1 (mono audio), got 2 channels",
         );
-        check(&good[..36], "no data chunk");
+        check(
+            &good[..36],
+            "WAV header: expected a RIFF WAVE file of 16-bit PCM samples with fmt and data chunks, got the end of the file",
+        );
         let e = read_mono(&dir.join("missing.wav"), 16000)
             .unwrap_err()
             .to_string();

@@ -1,18 +1,21 @@
 //! The measured data sets (`surrogates/*.csv`): one row per architecture with its genes, genome,
 //! derived features, measured accuracies and provenance.
 //!
-//! Format: a header line with [`columns`], then one row per architecture. Fields holding a comma,
-//! a quote or a line break are quoted (`"..."`, a quote doubled); the `genome` column always is.
+//! Format: a header line with [`columns`], then one row per architecture, read and written with
+//! the `csv` crate. Fields holding a comma, a quote or a line break are quoted (`"..."`, a quote
+//! doubled); the `genome` column always is.
 //! Gene columns of main blocks beyond `m` are empty; `ct` is written `A`..`D`. The genome JSON is
 //! the truth: on reading, the id and the gene columns must agree with it, so a hand edit of one
 //! of them is caught. Drift columns of a time that was not measured are empty. Numbers are
 //! written in Rust's shortest round-trip form, so writing and reading gives identical values.
 
+use super::SurrogateError;
 use crate::error::{Error, Result};
 use crate::measure::{DRIFT_TIMES, DriftPoint, Measurement};
 use crate::nn::Arch;
-use crate::space::{ConvType, Genome, MAX_BLOCKS};
+use crate::space::{Genome, MAX_BLOCKS, MainBlock};
 use crate::task::Task;
+use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 /// Where a measured row comes from.
@@ -109,19 +112,24 @@ impl Dataset {
 
     /// An error on row `i`, column `column`: `FILE:LINE: column NAME: MSG`.
     pub fn row_error(&self, i: usize, column: &str, msg: &str) -> Error {
-        Error::input(format!(
-            "{}:{}: column {column}: {msg}",
-            self.file, self.lines[i]
-        ))
+        SurrogateError::Cell {
+            file: self.file.clone(),
+            line: self.lines[i] as u64,
+            column: column.into(),
+            message: msg.into(),
+        }
+        .into()
     }
 
     /// Checks that every row has the same task and profile, and returns them.
     pub fn task_and_profile(&self) -> Result<(Task, String)> {
         let Some(first) = self.rows.first() else {
-            return Err(Error::input(format!(
-                "{}: expected at least one row, got none",
-                self.file
-            )));
+            return Err(SurrogateError::TooFewRows {
+                file: self.file.clone(),
+                expected: "one row".into(),
+                got: "none".into(),
+            }
+            .into());
         };
         let p = &first.provenance;
         for (i, r) in self.rows.iter().enumerate() {
@@ -193,78 +201,106 @@ pub fn header_line() -> String {
     columns().join(",")
 }
 
-/// Quotes a field when it holds a comma, a quote or a line break.
-pub fn quote(field: &str) -> String {
-    if field.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", field.replace('"', "\"\""))
-    } else {
-        field.to_string()
+/// One row as the csv crate reads and writes it: every cell as text, in [`columns`] order
+/// (serde visits the fields and the arrays' elements in declaration order). Numbers are
+/// written with Rust's `Display` (shortest round-trip, never an exponent) and parsed, with
+/// their column named in errors, by [`Record::into_row`].
+#[derive(Debug, Serialize, Deserialize)]
+struct Record {
+    id: String,
+    oc0: String,
+    ks0: String,
+    m: String,
+    r: [String; MAX_BLOCKS],
+    ct: [String; MAX_BLOCKS],
+    wf: [String; MAX_BLOCKS],
+    b: [String; MAX_BLOCKS],
+    genome: String,
+    params: String,
+    macs: String,
+    tiles: String,
+    utilisation: String,
+    depth: String,
+    acc_fp: String,
+    /// `(mean, std)` per [`DRIFT_TIMES`] entry; empty when not measured.
+    drift: [(String, String); DRIFT_TIMES.len()],
+    avm: String,
+    train_seconds: String,
+    seed: String,
+    task: String,
+    space: String,
+    profile: String,
+    budget: String,
+    version: String,
+}
+
+/// A block gene of every main block: its value as text, empty beyond the genome's blocks.
+fn genes(g: &Genome, gene: impl Fn(&MainBlock) -> String) -> [String; MAX_BLOCKS] {
+    std::array::from_fn(|i| g.blocks.get(i).map(&gene).unwrap_or_default())
+}
+
+impl From<&Row> for Record {
+    fn from(row: &Row) -> Self {
+        let (m, p, g) = (&row.measurement, &row.provenance, &row.measurement.genome);
+        let drift = DRIFT_TIMES.map(|(_, t)| {
+            match m.drift.iter().find(|p| (p.t_seconds - t).abs() < 1e-9) {
+                Some(p) => (p.mean.to_string(), p.std.to_string()),
+                None => Default::default(),
+            }
+        });
+        Record {
+            id: m.id.clone(),
+            oc0: g.oc0.to_string(),
+            ks0: g.ks0.to_string(),
+            m: g.m().to_string(),
+            r: genes(g, |b| b.r.to_string()),
+            ct: genes(g, |b| b.ct.to_string()),
+            wf: genes(g, |b| b.wf.to_string()),
+            b: genes(g, |b| b.b.to_string()),
+            genome: g.canonical_json(),
+            params: m.params.to_string(),
+            macs: m.macs.to_string(),
+            tiles: m.tiles.to_string(),
+            utilisation: m.utilisation.to_string(),
+            depth: m.depth.to_string(),
+            acc_fp: m.acc_fp.to_string(),
+            drift,
+            avm: m.avm.to_string(),
+            train_seconds: m.train_seconds.to_string(),
+            seed: m.seed.to_string(),
+            task: p.task.to_string(),
+            space: p.space.clone(),
+            profile: p.profile.clone(),
+            budget: p.budget.clone(),
+            version: p.version.clone(),
+        }
     }
+}
+
+/// Writes records without a header: fields quoted only when they hold a comma, a quote or a
+/// line break (quotes doubled), one `\n` after each record.
+fn write_records<'a>(records: impl IntoIterator<Item = &'a Row>) -> String {
+    let mut w = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(Vec::new());
+    for r in records {
+        w.serialize(Record::from(r))
+            .expect("a record of strings serializes to memory");
+    }
+    let bytes = w.into_inner().expect("writing to memory does not fail");
+    String::from_utf8(bytes).expect("the fields are UTF-8")
 }
 
 /// One row as a CSV line (no line break).
 pub fn row_line(row: &Row) -> String {
-    let m = &row.measurement;
-    let g = &m.genome;
-    let mut f: Vec<String> = vec![
-        m.id.clone(),
-        g.oc0.to_string(),
-        g.ks0.to_string(),
-        g.m().to_string(),
-    ];
-    let block = |i: usize, get: &dyn Fn(&crate::space::MainBlock) -> String| {
-        g.blocks.get(i).map(get).unwrap_or_default()
-    };
-    for i in 0..MAX_BLOCKS {
-        f.push(block(i, &|b| b.r.to_string()));
-    }
-    for i in 0..MAX_BLOCKS {
-        f.push(block(i, &|b| b.ct.to_string()));
-    }
-    for i in 0..MAX_BLOCKS {
-        f.push(block(i, &|b| b.wf.to_string()));
-    }
-    for i in 0..MAX_BLOCKS {
-        f.push(block(i, &|b| b.b.to_string()));
-    }
-    f.push(g.canonical_json());
-    f.extend([
-        m.params.to_string(),
-        m.macs.to_string(),
-        m.tiles.to_string(),
-        m.utilisation.to_string(),
-        m.depth.to_string(),
-        m.acc_fp.to_string(),
-    ]);
-    for (_, t) in DRIFT_TIMES {
-        match m.drift.iter().find(|p| (p.t_seconds - t).abs() < 1e-9) {
-            Some(p) => f.extend([p.mean.to_string(), p.std.to_string()]),
-            None => f.extend([String::new(), String::new()]),
-        }
-    }
-    let p = &row.provenance;
-    f.extend([
-        m.avm.to_string(),
-        m.train_seconds.to_string(),
-        m.seed.to_string(),
-        p.task.to_string(),
-        p.space.clone(),
-        p.profile.clone(),
-        p.budget.clone(),
-        p.version.clone(),
-    ]);
-    f.iter().map(|s| quote(s)).collect::<Vec<_>>().join(",")
+    let mut s = write_records([row]);
+    s.pop();
+    s
 }
 
 /// A whole file: the header and one line per row.
 pub fn to_csv(rows: &[Row]) -> String {
-    let mut s = header_line();
-    s.push('\n');
-    for r in rows {
-        s.push_str(&row_line(r));
-        s.push('\n');
-    }
-    s
+    header_line() + "\n" + &write_records(rows)
 }
 
 /// Writes `rows` to `path` atomically (temporary file, then rename).
@@ -277,11 +313,7 @@ pub fn write(path: impl AsRef<Path>, rows: &[Row]) -> Result<()> {
 /// leaves either the old file or the new one.
 pub fn append(path: impl AsRef<Path>, rows: &[Row]) -> Result<()> {
     let path = path.as_ref();
-    let mut text = existing_text(path)?;
-    for r in rows {
-        text.push_str(&row_line(r));
-        text.push('\n');
-    }
+    let text = existing_text(path)? + &write_records(rows);
     crate::error::write_atomic(path, text.as_bytes())
 }
 
@@ -299,283 +331,189 @@ pub(crate) fn existing_text(path: &Path) -> Result<String> {
     Ok(text)
 }
 
-/// A CSV record: the line it starts on and its fields.
-type Record = (usize, Vec<String>);
-/// A CSV syntax error: line, field index, message.
-type SyntaxError = (usize, usize, String);
-
-/// Splits CSV text into records of fields, each with the line it starts on.
-fn records(text: &str) -> std::result::Result<Vec<Record>, SyntaxError> {
-    let mut out = Vec::new();
-    let mut fields: Vec<String> = Vec::new();
-    let mut field = String::new();
-    let mut line = 1;
-    let mut start_line = 1;
-    let mut chars = text.chars().peekable();
-    let mut quoted = false;
-    let mut after_quote = false;
-    let mut row_empty = true;
-    while let Some(c) = chars.next() {
-        if quoted {
-            match c {
-                '"' if chars.peek() == Some(&'"') => {
-                    chars.next();
-                    field.push('"');
-                }
-                '"' => {
-                    quoted = false;
-                    after_quote = true;
-                }
-                '\n' => {
-                    line += 1;
-                    field.push(c);
-                }
-                _ => field.push(c),
-            }
-            continue;
-        }
-        match c {
-            ',' => {
-                fields.push(std::mem::take(&mut field));
-                after_quote = false;
-                row_empty = false;
-            }
-            '\n' => {
-                if field.ends_with('\r') {
-                    field.pop();
-                }
-                if !(row_empty && field.is_empty() && fields.is_empty()) {
-                    fields.push(std::mem::take(&mut field));
-                    out.push((start_line, std::mem::take(&mut fields)));
-                }
-                line += 1;
-                start_line = line;
-                after_quote = false;
-                row_empty = true;
-            }
-            '"' if field.is_empty() && !after_quote => {
-                quoted = true;
-                row_empty = false;
-            }
-            _ if after_quote && c != '\r' => {
-                return Err((
-                    line,
-                    fields.len(),
-                    format!("expected ',' after a closing quote, got {c:?}"),
-                ));
-            }
-            _ => {
-                field.push(c);
-                row_empty = false;
-            }
-        }
-    }
-    if quoted {
-        return Err((
-            start_line,
-            fields.len(),
-            "expected a closing quote, got the end of the file".into(),
-        ));
-    }
-    if !(row_empty && field.is_empty() && fields.is_empty()) {
-        if field.ends_with('\r') {
-            field.pop();
-        }
-        fields.push(field);
-        out.push((start_line, fields));
-    }
-    Ok(out)
-}
-
 /// Parses a data set; `file` names it in errors (`FILE:LINE: column NAME: expected ..., got ...`).
+/// Accepts `\n` and `\r\n` line ends, a missing final line break and a UTF-8 byte-order mark;
+/// blank lines are skipped.
 pub fn parse(file: &str, text: &str) -> Result<Dataset> {
     let cols = columns();
-    let col_name = |i: usize| cols.get(i).map_or("(extra)", |s| s.as_str()).to_string();
-    let recs = records(text).map_err(|(line, i, msg)| {
-        Error::input(format!("{file}:{line}: column {}: {msg}", col_name(i)))
-    })?;
-    let mut recs = recs.into_iter();
-    let Some((hline, header)) = recs.next() else {
-        return Err(Error::input(format!(
-            "{file}: expected a header line ({}...), got an empty file",
-            cols[..4].join(",")
-        )));
-    };
-    for (i, want) in cols.iter().enumerate() {
-        let got = header.get(i).map_or("the end of the line", |s| s.as_str());
-        if got != want {
-            return Err(Error::input(format!(
-                "{file}:{hline}: header column {}: expected {want}, got {got}",
-                i + 1
-            )));
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut records = reader.records();
+    let header = records
+        .next()
+        .transpose()
+        .map_err(|e| csv_error(file, &cols, e))?;
+    let Some(header) = header else {
+        return Err(SurrogateError::EmptyFile {
+            file: file.into(),
+            expected: cols[..4].join(","),
         }
-    }
-    if header.len() > cols.len() {
-        return Err(Error::input(format!(
-            "{file}:{hline}: header column {}: expected the end of the line, got {}",
-            cols.len() + 1,
-            header[cols.len()]
-        )));
+        .into());
+    };
+    let hline = line_of(text, &header);
+    let end = "the end of the line";
+    for i in 0..cols.len().max(header.len()) {
+        let (want, got) = (cols.get(i).map_or(end, |s| s), header.get(i).unwrap_or(end));
+        if got != want {
+            return Err(SurrogateError::Header {
+                file: file.into(),
+                line: hline,
+                column: i + 1,
+                expected: want.into(),
+                got: got.into(),
+            }
+            .into());
+        }
     }
     let mut data = Dataset {
         file: file.to_string(),
         rows: Vec::new(),
         lines: Vec::new(),
     };
-    for (line, fields) in recs {
-        let row = RowReader {
-            file,
+    for rec in records {
+        let rec = rec.map_err(|e| csv_error(file, &cols, e))?;
+        let line = line_of(text, &rec);
+        let cell = |column: &str, message: String| SurrogateError::Cell {
+            file: file.into(),
             line,
-            cols: &cols,
-            fields: &fields,
+            column: column.into(),
+            message,
+        };
+        let n = cols.len();
+        if rec.len() > n {
+            let extra = rec.len() - n;
+            return Err(cell(
+                &cols[n - 1],
+                format!(
+                    "expected the end of the row, got {extra} extra field(s) (an unquoted comma?)"
+                ),
+            )
+            .into());
         }
-        .read()?;
-        data.rows.push(row);
-        data.lines.push(line);
+        if rec.len() < n {
+            return Err(cell(
+                &cols[rec.len()],
+                format!(
+                    "expected a value, got the end of the row ({} of {n} fields; truncated row?)",
+                    rec.len()
+                ),
+            )
+            .into());
+        }
+        let record: Record = rec
+            .deserialize(None)
+            .map_err(|e| csv_error(file, &cols, e))?;
+        data.rows.push(record.into_row(file, line)?);
+        data.lines.push(line as usize);
     }
     Ok(data)
 }
 
-struct RowReader<'a> {
-    file: &'a str,
-    line: usize,
-    cols: &'a [String],
-    fields: &'a [String],
+/// The 1-based line of a record's first byte. (The csv crate's line number is where it started
+/// reading the record, before the blank lines it skips.)
+fn line_of(text: &str, rec: &csv::StringRecord) -> u64 {
+    let p = rec
+        .position()
+        .expect("records read from text have positions");
+    let rest = text.as_bytes().get(p.byte() as usize..).unwrap_or_default();
+    let blank = rest.iter().take_while(|c| matches!(c, b'\n' | b'\r'));
+    p.line() + blank.filter(|&&c| c == b'\n').count() as u64
 }
 
-impl RowReader<'_> {
-    fn err(&self, col: &str, msg: String) -> Error {
-        Error::input(format!("{}:{}: column {col}: {msg}", self.file, self.line))
+/// A csv crate error as a one-line data-set error. (Reading text with flexible records into
+/// a record of strings leaves the crate little to reject.)
+fn csv_error(file: &str, cols: &[String], e: csv::Error) -> Error {
+    let column = match e.kind() {
+        csv::ErrorKind::Deserialize { err, .. } => err.field().map_or(0, |f| f as usize),
+        _ => 0,
+    };
+    SurrogateError::Cell {
+        file: file.into(),
+        line: e.position().map_or(0, |p| p.line()),
+        column: cols.get(column).map_or("(extra)", |s| s).to_string(),
+        message: format!("expected CSV text, got {e}"),
     }
+    .into()
+}
 
-    fn get(&self, col: &str) -> Result<&str> {
-        let i = self
-            .cols
-            .iter()
-            .position(|c| c == col)
-            .expect("known column");
-        self.fields.get(i).map(|s| s.as_str()).ok_or_else(|| {
-            self.err(
-                col,
-                format!(
-                    "expected a value, got the end of the row ({} of {} fields; truncated row?)",
-                    self.fields.len(),
-                    self.cols.len()
-                ),
-            )
-        })
-    }
-
-    fn float(&self, col: &str) -> Result<f64> {
-        let s = self.get(col)?;
-        match s.trim().parse::<f64>() {
+impl Record {
+    /// Checks the record's cells and builds the row; `file` and `line` name it in errors.
+    fn into_row(self, file: &str, line: u64) -> std::result::Result<Row, SurrogateError> {
+        let err = |column: &str, message: String| SurrogateError::Cell {
+            file: file.into(),
+            line,
+            column: column.into(),
+            message,
+        };
+        let float = |column: &str, s: &str| match s.trim().parse::<f64>() {
             Ok(v) if v.is_finite() => Ok(v),
-            _ => Err(self.err(col, format!("expected a finite number, got {s:?}"))),
+            _ => Err(err(column, format!("expected a finite number, got {s:?}"))),
+        };
+        let opt_float = |column: &str, s: &str| match s.trim() {
+            "" => Ok(None),
+            _ => float(column, s).map(Some),
+        };
+        let uint = |column: &str, s: &str| {
+            let v = s.trim().parse::<u64>();
+            v.map_err(|_| err(column, format!("expected an integer >= 0, got {s:?}")))
+        };
+        let size = |column: &str, s: &str| uint(column, s).map(|v| v as usize);
+        // The genome is the truth; the id and gene columns must agree with it.
+        let genome: Genome = serde_json::from_str(&self.genome)
+            .map_err(|e| err("genome", format!("expected a genome JSON, got {e}")))?;
+        if self.id != genome.id() {
+            let msg = format!(
+                "expected {} (the genome's id), got {:?}",
+                genome.id(),
+                self.id
+            );
+            return Err(err("id", msg));
         }
-    }
-
-    fn opt_float(&self, col: &str) -> Result<Option<f64>> {
-        if self.get(col)?.trim().is_empty() {
-            Ok(None)
-        } else {
-            self.float(col).map(Some)
-        }
-    }
-
-    fn uint(&self, col: &str) -> Result<u64> {
-        let s = self.get(col)?;
-        s.trim()
-            .parse::<u64>()
-            .map_err(|_| self.err(col, format!("expected an integer >= 0, got {s:?}")))
-    }
-
-    fn usize(&self, col: &str) -> Result<usize> {
-        let v = self.uint(col)?;
-        usize::try_from(v)
-            .map_err(|_| self.err(col, format!("expected a smaller integer, got {v}")))
-    }
-
-    fn text(&self, col: &str) -> Result<String> {
-        self.get(col).map(str::to_string)
-    }
-
-    /// Checks a gene column against the value the genome gives it.
-    fn gene(&self, col: &str, want: String) -> Result<()> {
-        let got = self.get(col)?.trim();
-        if got != want {
+        let gene = |column: &str, got: &str, want: String| {
+            let got = got.trim();
+            if got == want {
+                return Ok(());
+            }
             let want = if want.is_empty() {
                 "empty (no such main block in the genome)".to_string()
             } else {
                 format!("{want} (as in the genome column)")
             };
-            return Err(self.err(col, format!("expected {want}, got {got:?}")));
-        }
-        Ok(())
-    }
-
-    fn read(&self) -> Result<Row> {
-        let n = self.cols.len();
-        if self.fields.len() > n {
-            return Err(self.err(
-                &self.cols[n - 1],
-                format!(
-                    "expected the end of the row, got {} extra field(s) (an unquoted comma?)",
-                    self.fields.len() - n
-                ),
-            ));
-        }
-        // Touch the last column first so a truncated row names its first missing column.
-        if self.fields.len() < n {
-            self.get(&self.cols[self.fields.len()])?;
-        }
-        let genome_text = self.get("genome")?;
-        let genome: Genome = serde_json::from_str(genome_text)
-            .map_err(|e| self.err("genome", format!("expected a genome JSON, got {e}")))?;
-        let id = self.text("id")?;
-        if id != genome.id() {
-            return Err(self.err(
-                "id",
-                format!("expected {} (the genome's id), got {id:?}", genome.id()),
-            ));
-        }
-        self.gene("oc0", genome.oc0.to_string())?;
-        self.gene("ks0", genome.ks0.to_string())?;
-        self.gene("m", genome.m().to_string())?;
+            Err(err(column, format!("expected {want}, got {got:?}")))
+        };
+        gene("oc0", &self.oc0, genome.oc0.to_string())?;
+        gene("ks0", &self.ks0, genome.ks0.to_string())?;
+        gene("m", &self.m, genome.m().to_string())?;
+        let want = [
+            ("r", genes(&genome, |b| b.r.to_string())),
+            ("ct", genes(&genome, |b| b.ct.to_string())),
+            ("wf", genes(&genome, |b| b.wf.to_string())),
+            ("b", genes(&genome, |b| b.b.to_string())),
+        ];
         for i in 0..MAX_BLOCKS {
-            let b = genome.blocks.get(i);
-            let s = |f: &dyn Fn(&crate::space::MainBlock) -> String| b.map(f).unwrap_or_default();
-            self.gene(&format!("r{}", i + 1), s(&|b| b.r.to_string()))?;
-            let ct_col = format!("ct{}", i + 1);
-            let ct = self.get(&ct_col)?.trim();
-            if !ct.is_empty() && ConvType::parse(ct).is_none() {
-                return Err(self.err(&ct_col, format!("expected A, B, C or D, got {ct:?}")));
+            for ((name, want), got) in want.iter().zip([&self.r, &self.ct, &self.wf, &self.b]) {
+                gene(&format!("{name}{}", i + 1), &got[i], want[i].clone())?;
             }
-            self.gene(&ct_col, s(&|b| b.ct.to_string()))?;
-            self.gene(&format!("wf{}", i + 1), s(&|b| b.wf.to_string()))?;
-            self.gene(&format!("b{}", i + 1), s(&|b| b.b.to_string()))?;
         }
         let mut drift = Vec::new();
-        for (label, t) in DRIFT_TIMES {
-            let mean = self.opt_float(&format!("acc_{label}_mean"))?;
-            let std = self.opt_float(&format!("acc_{label}_std"))?;
-            match (mean, std) {
+        for ((label, t), (mean, std)) in DRIFT_TIMES.iter().zip(&self.drift) {
+            let (mean_col, std_col) = (format!("acc_{label}_mean"), format!("acc_{label}_std"));
+            match (opt_float(&mean_col, mean)?, opt_float(&std_col, std)?) {
                 (Some(mean), Some(std)) => drift.push(DriftPoint {
-                    t_seconds: t,
+                    t_seconds: *t,
                     mean,
                     std,
                 }),
                 (None, None) => {}
                 (Some(_), None) => {
-                    return Err(self.err(
-                        &format!("acc_{label}_std"),
-                        format!("expected a number (acc_{label}_mean has one), got \"\""),
-                    ));
+                    let msg = format!("expected a number ({mean_col} has one), got \"\"");
+                    return Err(err(&std_col, msg));
                 }
                 (None, Some(_)) => {
-                    return Err(self.err(
-                        &format!("acc_{label}_mean"),
-                        format!("expected a number (acc_{label}_std has one), got \"\""),
-                    ));
+                    let msg = format!("expected a number ({std_col} has one), got \"\"");
+                    return Err(err(&mean_col, msg));
                 }
             }
         }
@@ -583,36 +521,36 @@ impl RowReader<'_> {
             .iter()
             .find(|p| p.t_seconds == 86_400.0)
             .cloned()
-            .ok_or_else(|| self.err("acc_1d_mean", "expected a number, got \"\"".into()))?;
-        let task_text = self.get("task")?;
-        let task = <Task as crate::choice::Choice>::parse(task_text.trim()).map_err(|_| {
-            self.err(
-                "task",
-                format!("expected digits, mnist, cifar10, kws or vww, got {task_text:?}"),
-            )
+            .ok_or_else(|| err("acc_1d_mean", "expected a number, got \"\"".into()))?;
+        let task = <Task as crate::choice::Choice>::parse(self.task.trim()).map_err(|_| {
+            let msg = format!(
+                "expected digits, mnist, cifar10, kws or vww, got {:?}",
+                self.task
+            );
+            err("task", msg)
         })?;
         let measurement = Measurement {
-            id,
-            acc_fp: self.float("acc_fp")?,
+            id: self.id,
+            acc_fp: float("acc_fp", &self.acc_fp)?,
             acc_1d: one_day.mean,
             acc_1d_std: one_day.std,
             drift,
-            avm: self.float("avm")?,
-            tiles: self.usize("tiles")?,
-            utilisation: self.float("utilisation")?,
-            params: self.usize("params")?,
-            macs: self.usize("macs")?,
-            depth: self.usize("depth")?,
-            train_seconds: self.float("train_seconds")?,
-            seed: self.uint("seed")?,
+            avm: float("avm", &self.avm)?,
+            tiles: size("tiles", &self.tiles)?,
+            utilisation: float("utilisation", &self.utilisation)?,
+            params: size("params", &self.params)?,
+            macs: size("macs", &self.macs)?,
+            depth: size("depth", &self.depth)?,
+            train_seconds: float("train_seconds", &self.train_seconds)?,
+            seed: uint("seed", &self.seed)?,
             genome,
         };
         let provenance = Provenance {
             task,
-            space: self.text("space")?,
-            profile: self.text("profile")?,
-            budget: self.text("budget")?,
-            version: self.text("version")?,
+            space: self.space,
+            profile: self.profile,
+            budget: self.budget,
+            version: self.version,
         };
         Ok(Row {
             measurement,
@@ -702,7 +640,9 @@ pub(crate) mod tests {
     fn crlf_and_missing_final_newline_read() {
         let rows = fake_rows(3, 4);
         let text = to_csv(&rows).replace('\n', "\r\n");
-        assert_eq!(parse("d.csv", &text).unwrap().rows, rows);
+        let d = parse("d.csv", &text).unwrap();
+        assert_eq!(d.rows, rows);
+        assert_eq!(d.lines, vec![2, 3, 4]);
         let text = to_csv(&rows);
         assert_eq!(parse("d.csv", text.trim_end()).unwrap().rows, rows);
     }
@@ -725,8 +665,37 @@ pub(crate) mod tests {
         let e = parse("d.csv", &text[..cut]).unwrap_err().to_string();
         assert_eq!(
             e,
-            "d.csv:4: column genome: expected a closing quote, got the end of the file"
+            "d.csv:4: column params: expected a value, got the end of the row (25 of 49 fields; \
+             truncated row?)"
         );
+    }
+
+    #[test]
+    fn byte_order_mark_and_blank_lines_are_accepted() {
+        let rows = fake_rows(3, 8);
+        let text = to_csv(&rows);
+        let d = parse("d.csv", &format!("\u{feff}{text}")).unwrap();
+        assert_eq!(d.rows, rows);
+        let d = parse("d.csv", &text.replacen('\n', "\n\n", 2)).unwrap();
+        assert_eq!(d.rows, rows);
+        assert_eq!(d.lines, vec![3, 5, 6]);
+        let e = parse("d.csv", "").unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "d.csv: expected a header line (id,oc0,ks0,m...), got an empty file"
+        );
+    }
+
+    #[test]
+    fn shipped_data_set_reads_and_writes_back_byte_for_byte() {
+        let path = format!(
+            "{}/surrogates/digits_pcm_aihwkit.csv",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let text = std::fs::read_to_string(&path).unwrap();
+        let d = parse("digits_pcm_aihwkit.csv", &text).unwrap();
+        assert!(d.rows.len() > 100, "{}", d.rows.len());
+        assert_eq!(to_csv(&d.rows), text);
     }
 
     #[test]

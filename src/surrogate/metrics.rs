@@ -1,5 +1,8 @@
 //! Quality figures of a surrogate: rank correlations (what the search needs) and mean absolute
-//! error.
+//! error, and the [`Score`] table a fitted model records.
+
+use super::params::Target;
+use serde::{Deserialize, Serialize};
 
 /// Kendall's tau-b of `x` and `y` (ties corrected), or `None` when it is undefined (fewer than
 /// two pairs, or one side constant).
@@ -94,6 +97,67 @@ fn pearson(a: &[f64], b: &[f64]) -> Option<f64> {
     }
     let denom = (saa * sbb).sqrt();
     (denom > 0.0).then(|| sab / denom)
+}
+
+/// Quality of one target's predictions on data the model did not see.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Score {
+    /// Target name.
+    pub target: String,
+    /// Number of rows scored.
+    pub n: usize,
+    /// Kendall tau-b of predicted against measured (`None`: undefined, a side is constant).
+    pub kendall_tau: Option<f64>,
+    /// Spearman rho of predicted against measured.
+    pub spearman_rho: Option<f64>,
+    /// Mean absolute error, in the target's unit.
+    pub mae: Option<f64>,
+    /// Kendall tau within each held-out fold (cross-validation only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fold_kendall_tau: Vec<Option<f64>>,
+}
+
+impl Score {
+    /// The scores of predictions `pred` of `target` against the measured `truth`.
+    pub(crate) fn new(target: Target, pred: &[f64], truth: &[f64]) -> Self {
+        Score {
+            target: target.name().to_string(),
+            n: pred.len(),
+            kendall_tau: kendall_tau(pred, truth),
+            spearman_rho: spearman_rho(pred, truth),
+            mae: mae(pred, truth),
+            fold_kendall_tau: Vec::new(),
+        }
+    }
+}
+
+/// A table of scores: target, n, Kendall tau, Spearman rho, MAE (and the per-fold tau range).
+pub fn format_scores(scores: &[Score]) -> String {
+    let f = |v: Option<f64>| v.map_or("n/a".to_string(), |v| format!("{v:.3}"));
+    let mut s = format!(
+        "{:<12} {:>6} {:>12} {:>13} {:>9}  {}\n",
+        "target", "n", "kendall_tau", "spearman_rho", "mae", "fold tau range"
+    );
+    for sc in scores {
+        let taus: Vec<f64> = sc.fold_kendall_tau.iter().flatten().copied().collect();
+        let range = if taus.is_empty() {
+            String::new()
+        } else {
+            let lo = taus.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi = taus.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            format!("{lo:.3} .. {hi:.3}")
+        };
+        s.push_str(&format!(
+            "{:<12} {:>6} {:>12} {:>13} {:>9}  {}\n",
+            sc.target,
+            sc.n,
+            f(sc.kendall_tau),
+            f(sc.spearman_rho),
+            f(sc.mae),
+            range
+        ));
+    }
+    s
 }
 
 #[cfg(test)]

@@ -11,12 +11,22 @@
 //! ```
 
 pub mod dataset;
+mod error;
 pub mod features;
+mod fit;
+mod json;
 pub mod metrics;
 pub mod model;
+mod params;
+#[cfg(test)]
+mod test_utils;
 pub mod trees;
 
 pub use dataset::{Dataset, Provenance, Row};
+pub use error::SurrogateError;
 pub use features::{FEATURE_NAMES, N_FEATURES, features, features_with_tiles};
-pub use metrics::{kendall_tau, mae, spearman_rho};
-pub use model::{FitParams, ModelKind, Prediction, Score, SurrogateModel, Target, format_scores};
+pub use fit::regressor_description;
+pub use json::MODEL_FORMAT;
+pub use metrics::{Score, format_scores, kendall_tau, mae, spearman_rho};
+pub use model::{DataProvenance, Prediction, SurrogateModel, TargetModel};
+pub use params::{FitParams, ModelKind, Target};

@@ -5,7 +5,8 @@
 //! flat node arrays and predicts bit-for-bit what smartcore predicts (checked at conversion on the
 //! training rows).
 
-use crate::error::{Error, Result};
+use super::SurrogateError;
+use crate::error::Result;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use smartcore::ensemble::random_forest_regressor::RandomForestRegressor;
@@ -133,13 +134,15 @@ impl Ensemble {
 
     /// Converts a fitted smartcore gradient-boosting model.
     pub fn from_xgboost(model: &XGRegressor<f64, f64, Matrix, Vec<f64>>) -> Result<Self> {
-        let v = serde_json::to_value(model).map_err(|e| convert_err(&e.to_string()))?;
+        let v = serde_json::to_value(model).map_err(|e| {
+            convert_err("(the whole model)", &format!("a serializable model ({e})"))
+        })?;
         let params = &v["parameters"];
-        let base = num(&params["base_score"])?;
-        let rate = num(&params["learning_rate"])?;
+        let base = num(&params["base_score"], "parameters.base_score")?;
+        let rate = num(&params["learning_rate"], "parameters.learning_rate")?;
         let trees = v["regressors"]
             .as_array()
-            .ok_or_else(|| convert_err("no regressors"))?
+            .ok_or_else(|| convert_err("regressors", "an array of trees"))?
             .iter()
             .map(|root| {
                 let mut nodes = Vec::new();
@@ -152,26 +155,28 @@ impl Ensemble {
 
     /// Converts a fitted smartcore random forest.
     pub fn from_forest(model: &RandomForestRegressor<f64, f64, Matrix, Vec<f64>>) -> Result<Self> {
-        let v = serde_json::to_value(model).map_err(|e| convert_err(&e.to_string()))?;
+        let v = serde_json::to_value(model).map_err(|e| {
+            convert_err("(the whole model)", &format!("a serializable model ({e})"))
+        })?;
         let trees = v["forest_regressor"]["trees"]
             .as_array()
-            .ok_or_else(|| convert_err("no trees"))?
+            .ok_or_else(|| convert_err("forest_regressor.trees", "an array of trees"))?
             .iter()
             .map(|t| {
                 let nodes = t["nodes"]
                     .as_array()
-                    .ok_or_else(|| convert_err("a tree without nodes"))?;
+                    .ok_or_else(|| convert_err("trees.nodes", "an array of nodes"))?;
                 let nodes = nodes
                     .iter()
                     .map(
                         |n| match (n["true_child"].as_u64(), n["false_child"].as_u64()) {
                             (Some(l), Some(r)) => Ok(Node(
-                                index(&n["split_feature"])?,
-                                num(&n["split_value"])?,
+                                index(&n["split_feature"], "nodes.split_feature")?,
+                                num(&n["split_value"], "nodes.split_value")?,
                                 l as u32,
                                 r as u32,
                             )),
-                            _ => Ok(Node(-1, num(&n["output"])?, 0, 0)),
+                            _ => Ok(Node(-1, num(&n["output"], "nodes.output")?, 0, 0)),
                         },
                     )
                     .collect::<Result<_>>()?;
@@ -182,33 +187,34 @@ impl Ensemble {
     }
 }
 
-fn convert_err(what: &str) -> Error {
-    Error::Training(format!(
-        "converting the smartcore model: {what} (smartcore's layout changed?)"
-    ))
+fn convert_err(field: &str, expected: &str) -> SurrogateError {
+    SurrogateError::Convert {
+        field: field.into(),
+        expected: expected.into(),
+    }
 }
 
-fn num(v: &Value) -> Result<f64> {
+fn num(v: &Value, field: &str) -> Result<f64> {
     v.as_f64()
-        .ok_or_else(|| convert_err(&format!("expected a number, got {v}")))
+        .ok_or_else(|| convert_err(field, &format!("a number, got {v}")).into())
 }
 
-fn index(v: &Value) -> Result<i32> {
+fn index(v: &Value, field: &str) -> Result<i32> {
     v.as_u64()
         .and_then(|i| i32::try_from(i).ok())
-        .ok_or_else(|| convert_err(&format!("expected a feature index, got {v}")))
+        .ok_or_else(|| convert_err(field, &format!("a feature index, got {v}")).into())
 }
 
 /// Appends the XGBoost subtree at `v` in pre-order; returns its index.
 fn flatten_xgb(v: &Value, nodes: &mut Vec<Node>) -> Result<u32> {
     let i = nodes.len();
     if v["left"].is_null() {
-        nodes.push(Node(-1, num(&v["value"])?, 0, 0));
+        nodes.push(Node(-1, num(&v["value"], "regressors.value")?, 0, 0));
         return Ok(i as u32);
     }
     nodes.push(Node(
-        index(&v["split_feature_idx"])?,
-        num(&v["threshold"])?,
+        index(&v["split_feature_idx"], "regressors.split_feature_idx")?,
+        num(&v["threshold"], "regressors.threshold")?,
         0,
         0,
     ));
