@@ -140,7 +140,7 @@ pub struct FitArgs {
     #[arg(long)]
     pub data: PathBuf,
     /// Regressor family.
-    #[arg(long, value_enum, default_value_t = ModelKind::Xgboost)]
+    #[arg(long, value_parser = super::choice::<ModelKind>(), default_value = "xgboost")]
     pub model: ModelKind,
     /// Folds of the cross-validation (at least 2).
     #[arg(long, default_value_t = 5)]

@@ -5,13 +5,23 @@ use crate::measure::Measurement;
 use serde::{Deserialize, Serialize};
 
 /// The regressor family.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ModelKind {
     /// Gradient-boosted trees (`smartcore::xgboost::XGRegressor`).
     Xgboost,
     /// Random forest (`smartcore::ensemble::RandomForestRegressor`).
     Forest,
+}
+
+impl crate::choice::Choice for ModelKind {
+    const ALL: &'static [Self] = &[ModelKind::Xgboost, ModelKind::Forest];
+    fn name(self) -> &'static str {
+        match self {
+            ModelKind::Xgboost => "xgboost",
+            ModelKind::Forest => "forest",
+        }
+    }
 }
 
 impl std::fmt::Display for ModelKind {
