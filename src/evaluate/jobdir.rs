@@ -432,3 +432,98 @@ fn hostname() -> String {
     let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
     String::from_utf8_lossy(&buf[..end]).into_owned()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evaluate::DataSource;
+    use crate::hw::HwProfile;
+    use crate::nn::Reference;
+    use crate::progress::Silent;
+    use crate::task::Task;
+
+    fn spec() -> MeasureSpec {
+        let profile =
+            HwProfile::load(crate::files::shipped_path("hw_profiles/pcm_aihwkit.toml")).unwrap();
+        MeasureSpec {
+            data: DataSource {
+                task: Task::Digits,
+                path: None,
+                seed: 3,
+            },
+            config: crate::train::MeasureConfig {
+                train: crate::train::TrainConfig::hardware_aware(&profile),
+                reps: 2,
+            },
+            profile,
+            save_dir: None,
+        }
+    }
+
+    fn dir(name: &str) -> PathBuf {
+        let d =
+            std::env::temp_dir().join(format!("analognas-jobdir-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        d
+    }
+
+    #[test]
+    fn manifests_round_trip_and_keys_ignore_the_jobs() {
+        let mut m = Manifest::new("/bin/a".into(), "00".into(), "/w".into(), 1, spec());
+        let key = m.key();
+        m.jobs.push(ManifestJob {
+            index: 0,
+            id: Reference::Resnet8.genome().id(),
+            seed: 7,
+            arch: Arch::for_task(Reference::Resnet8.genome(), Task::Digits),
+        });
+        assert_eq!(m.key(), key);
+        let back: Manifest = serde_json::from_str(&serde_json::to_string(&m).unwrap()).unwrap();
+        assert_eq!(back, m);
+        let mut other = m.clone();
+        other.spec.config.reps = 3;
+        assert_ne!(other.key(), key);
+        other = m.clone();
+        other.binary_hash = "01".into();
+        assert_ne!(other.key(), key);
+    }
+
+    #[test]
+    fn workers_refuse_another_binary_and_unknown_indices() {
+        let d = dir("worker");
+        let jd = JobDir::new(&d);
+        jd.create().unwrap();
+        let e = run_worker(&d, 0, Path::new("/bin/sh"), &Silent).unwrap_err();
+        assert!(
+            e.to_string()
+                .ends_with("manifest.json: not found (expected the job directory of a driver)"),
+            "{e}"
+        );
+        let a = Arch::for_task(Reference::Resnet8.genome(), Task::Digits);
+        let mut m = Manifest::new("/bin/a".into(), "0".into(), "/w".into(), 1, spec());
+        m.jobs.push(ManifestJob {
+            index: 0,
+            id: a.genome.id(),
+            seed: 7,
+            arch: a,
+        });
+        jd.save_manifest(&m).unwrap();
+        let e = run_worker(&d, 1, Path::new("/bin/sh"), &Silent).unwrap_err();
+        assert!(e.to_string().starts_with("--index: expected 0..1"), "{e}");
+        assert!(jd.load_result(1).unwrap().is_none());
+        // Another binary: the refusal is the result (final, not retried).
+        let o = run_worker(&d, 0, Path::new("/bin/sh"), &Silent).unwrap();
+        let err = o.measured.unwrap_err();
+        assert!(err.contains("does not match the manifest's"), "{err}");
+        let r = jd.load_result(0).unwrap().unwrap();
+        assert_eq!(r.outcome().unwrap_err(), err);
+        assert_eq!((r.index, r.seed), (0, 7));
+        // A second driver is refused while the first holds the directory.
+        let lock = jd.lock().unwrap();
+        let e = jd.lock().unwrap_err().to_string();
+        assert!(e.contains("another analognas driver"), "{e}");
+        drop(lock);
+        jd.lock().unwrap();
+        std::fs::remove_dir_all(d).unwrap();
+    }
+}

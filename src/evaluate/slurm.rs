@@ -452,7 +452,11 @@ impl Executor for SlurmExecutor {
         if changed {
             dir.save_manifest(&manifest)?;
         }
-        let name = format!("analognas-{key}");
+        // The job name tells this directory's arrays from every other's (adoption, polling).
+        let name = format!(
+            "analognas-{:016x}",
+            crate::space::fnv1a64(dir.path.as_os_str().as_encoded_bytes())
+        );
         crate::error::write_atomic(
             dir.script_path(),
             self.script(&dir, &name, &workdir).as_bytes(),
@@ -764,7 +768,7 @@ mod tests {
 
         std::fs::write(&p, "[slurm]\nmax_paralel = 4\n").unwrap();
         let e = SlurmFile::load(&p).unwrap_err().to_string();
-        assert!(e.contains("c.toml:2:1: field max_paralel"), "{e}");
+        assert!(e.contains("c.toml:2:1: field slurm.max_paralel"), "{e}");
         std::fs::write(&p, "[slurm]\nmax_parallel = 0\n").unwrap();
         let e = SlurmFile::load(&p).unwrap_err().to_string();
         assert!(
