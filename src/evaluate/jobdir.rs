@@ -51,6 +51,9 @@ pub struct Manifest {
     pub threads_per_candidate: usize,
     /// The measurer.
     pub spec: MeasureSpec,
+    /// Drawn when the directory is created: the Slurm job name derives from it, so the arrays
+    /// of a deleted and recreated directory are never taken for this one's.
+    pub nonce: String,
     /// The measurements, `jobs[i].index == i`.
     pub jobs: Vec<ManifestJob>,
 }
@@ -86,12 +89,20 @@ impl Manifest {
             workdir,
             threads_per_candidate,
             spec,
+            nonce: new_nonce(),
             jobs: Vec::new(),
         }
     }
 
+    /// The Slurm job name of the arrays of this manifest's directory `dir`.
+    pub fn job_name(&self, dir: &Path) -> String {
+        let mut bytes = dir.as_os_str().as_encoded_bytes().to_vec();
+        bytes.extend_from_slice(self.nonce.as_bytes());
+        format!("analognas-{:016x}", crate::space::fnv1a64(&bytes))
+    }
+
     /// 16 hex digits that identify what the manifest measures and with which binary (every
-    /// field but the jobs and the binary's path): the name of its job directory.
+    /// field but the jobs, the nonce and the binary's path): the name of its job directory.
     pub fn key(&self) -> String {
         let v = serde_json::json!([
             self.format,
@@ -288,6 +299,14 @@ fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
     write_atomic(path, text.as_bytes())
 }
 
+fn new_nonce() -> String {
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let seed = crate::rng::derive_seed(t as u64 ^ (t >> 64) as u64, u64::from(std::process::id()));
+    format!("{seed:016x}")
+}
+
 /// A fingerprint of a binary (FNV-1a 64 of its bytes, 16 hex digits): a rebuilt binary has
 /// another.
 pub fn binary_hash(path: &Path) -> Result<String> {
@@ -478,6 +497,14 @@ mod tests {
             arch: Arch::for_task(Reference::Resnet8.genome(), Task::Digits),
         });
         assert_eq!(m.key(), key);
+        let mut renewed = m.clone();
+        renewed.nonce = "another".into();
+        assert_eq!(renewed.key(), key);
+        assert_ne!(
+            renewed.job_name(Path::new("/d")),
+            m.job_name(Path::new("/d"))
+        );
+        assert_ne!(m.job_name(Path::new("/e")), m.job_name(Path::new("/d")));
         let back: Manifest = serde_json::from_str(&serde_json::to_string(&m).unwrap()).unwrap();
         assert_eq!(back, m);
         let mut other = m.clone();

@@ -422,6 +422,7 @@ impl Executor for SlurmExecutor {
                 )));
             }
             manifest.jobs = old.jobs;
+            manifest.nonce = old.nonce;
             changed = false;
         }
         let mut index_of: HashMap<(String, u64), usize> = manifest
@@ -453,10 +454,7 @@ impl Executor for SlurmExecutor {
             dir.save_manifest(&manifest)?;
         }
         // The job name tells this directory's arrays from every other's (adoption, polling).
-        let name = format!(
-            "analognas-{:016x}",
-            crate::space::fnv1a64(dir.path.as_os_str().as_encoded_bytes())
-        );
+        let name = manifest.job_name(&dir.path);
         crate::error::write_atomic(
             dir.script_path(),
             self.script(&dir, &name, &workdir).as_bytes(),
@@ -530,12 +528,13 @@ impl Driver<'_> {
         ids
     }
 
-    /// Records arrays of this directory that a killed driver submitted but did not record.
+    /// Records the tasks still queued or running of arrays of this directory that a killed
+    /// driver submitted but did not record (it died between sbatch and the record).
     fn adopt(&mut self, stage: &Stage) -> Result<()> {
         let states = squeue(&["--name".into(), self.name.to_string()], self.name)?;
         let mut found: HashMap<String, Vec<usize>> = HashMap::new();
-        for (job, i) in states.keys() {
-            if !self.subs.iter().any(|s| &s.job_id == job) {
+        for ((job, i), state) in &states {
+            if !is_terminal(state) && !self.subs.iter().any(|s| &s.job_id == job) {
                 found.entry(job.clone()).or_default().push(*i);
             }
         }
@@ -595,18 +594,20 @@ impl Driver<'_> {
                     continue;
                 };
                 let job = &self.manifest.jobs[i];
-                let outcome = if r.id == job.id && r.seed == job.seed {
-                    r.outcome()
-                } else {
-                    Err(format!(
-                        "{}: holds {} seed {}, expected {} seed {}",
+                if r.id != job.id || r.seed != job.seed {
+                    // Left by a task of an earlier directory at this path: not ours.
+                    stage.note(&format!(
+                        "slurm: {} holds {} seed {}, not {} seed {}; removed",
                         self.dir.result_path(i).display(),
                         r.id,
                         r.seed,
                         job.id,
                         job.seed
-                    ))
-                };
+                    ));
+                    let _ = std::fs::remove_file(self.dir.result_path(i));
+                    continue;
+                }
+                let outcome = r.outcome();
                 if let Err(e) = &outcome {
                     stage.note(&format!("{}: measurement failed: {e}", job.id));
                 }
