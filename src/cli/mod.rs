@@ -46,7 +46,7 @@ pub enum Command {
     /// Program a trained model on a hardware profile and measure accuracy versus time.
     Evaluate(train::EvaluateArgs),
     /// Export a found (or any) architecture as a model directory for use in your own code.
-    Export(export::ExportArgs),
+    Export(Box<export::ExportArgs>),
     /// Logits of a model directory on the first test samples, digitally or on a simulated chip.
     Infer(export::InferArgs),
     /// Fit, evaluate and query surrogate models of measured accuracy and drift.
@@ -98,7 +98,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Footprint(a) => footprint::run(a),
         Command::Train(a) => train::run_train(a),
         Command::Evaluate(a) => train::run_evaluate(a),
-        Command::Export(a) => export::run_export(a),
+        Command::Export(a) => export::run_export(*a),
         Command::Infer(a) => export::run_infer(a),
         Command::Surrogate(c) => surrogate::run(c),
         Command::Hw(c) => hw::run(c),

@@ -472,9 +472,10 @@ impl Executor for SlurmExecutor {
         };
         let stage = Stage::begin(observer, "measure", Some(wanted.len() as u64), 0);
         stage.note(&format!(
-            "slurm: job directory {} ({} measurements)",
+            "slurm: job directory {} ({} measurement{})",
             dir.path.display(),
-            wanted.len()
+            wanted.len(),
+            if wanted.len() == 1 { "" } else { "s" }
         ));
         driver.adopt(&stage)?;
         let outcome = driver.poll_until_done(&stage, on_result);
