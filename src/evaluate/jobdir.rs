@@ -269,6 +269,21 @@ impl JobDir {
         read_json(&self.result_path(index))
     }
 
+    /// The indices that have a result file, in increasing order.
+    pub fn result_indices(&self) -> Vec<usize> {
+        let mut v: Vec<usize> = std::fs::read_dir(self.path.join("results"))
+            .map(|d| {
+                d.filter_map(|e| {
+                    let name = e.ok()?.file_name();
+                    name.to_str()?.strip_suffix(".json")?.parse().ok()
+                })
+                .collect()
+            })
+            .unwrap_or_default();
+        v.sort_unstable();
+        v
+    }
+
     /// Writes the result of `r.index`.
     pub fn write_result(&self, r: &ResultFile) -> Result<()> {
         write_json(&self.result_path(r.index), r)
@@ -545,6 +560,7 @@ mod tests {
         let r = jd.load_result(0).unwrap().unwrap();
         assert_eq!(r.outcome().unwrap_err(), err);
         assert_eq!((r.index, r.seed), (0, 7));
+        assert_eq!(jd.result_indices(), vec![0]);
         // A second driver is refused while the first holds the directory.
         let lock = jd.lock().unwrap();
         let e = jd.lock().unwrap_err().to_string();

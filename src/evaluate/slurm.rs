@@ -589,8 +589,12 @@ impl Driver<'_> {
                 }
             };
 
-            // 2. Results.
-            for i in self.pending.clone() {
+            // 2. Results (one listing of the folder, not one look-up per index: cheaper on a
+            // network filesystem).
+            for i in self.dir.result_indices() {
+                if !self.pending.contains(&i) {
+                    continue;
+                }
                 let Some(r) = self.dir.load_result(i).unwrap_or(None) else {
                     continue;
                 };
