@@ -7,7 +7,7 @@
 
 use crate::data::TaskData;
 use crate::error::{Error, Result, write_atomic};
-use crate::evaluate::{Executor, Job, MeasureConfig, TrainingMeasurer};
+use crate::evaluate::{DataSource, Executor, Job, MeasureConfig, MeasureSpec, TrainingMeasurer};
 use crate::hw::HwProfile;
 use crate::measure::Measurement;
 use crate::model::{TrainedModel, WEIGHTS_FILE, write_arch_only};
@@ -84,17 +84,20 @@ impl ExportTraining<'_> {
         }
     }
 
-    /// Trains and measures `arch`; returns the trained model and its measurement.
+    /// Trains and measures `arch` on `data` (loaded from `source`); returns the trained model
+    /// and its measurement.
     fn train(
         &self,
         arch: &Arch,
         data: TaskData,
+        source: DataSource,
         profile: &HwProfile,
         out: &Path,
     ) -> Result<(TrainedModel, Measurement)> {
-        let staging = out.join(format!(".train-{}", std::process::id()));
-        let measurer = TrainingMeasurer {
-            data,
+        // A fixed name, so that a cluster executor's restarted driver finds the same spec.
+        let staging = out.join(".train");
+        let spec = MeasureSpec {
+            data: source,
             profile: profile.clone(),
             config: MeasureConfig {
                 train: self.config(profile),
@@ -102,6 +105,7 @@ impl ExportTraining<'_> {
             },
             save_dir: Some(staging.clone()),
         };
+        let measurer = TrainingMeasurer::with_data(&spec, data);
         let results = crate::evaluate::measure_all(
             self.executor,
             &measurer,
@@ -206,7 +210,12 @@ pub fn export_arch(
     let (model, measured) = match training {
         Some(t) => {
             std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
-            let (model, m) = t.train(arch, data.clone(), profile, out)?;
+            let source = DataSource {
+                task,
+                path: data_path.map(Path::to_path_buf),
+                seed: 0,
+            };
+            let (model, m) = t.train(arch, data.clone(), source, profile, out)?;
             (Some(model), Some(m))
         }
         None => (None, measured),

@@ -4,6 +4,7 @@ mod cli_export;
 mod cli_foundation;
 mod cli_hw;
 mod cli_search;
+mod cli_slurm;
 mod cli_surrogate;
 mod cli_train;
 mod util;

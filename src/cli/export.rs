@@ -65,13 +65,14 @@ pub fn run_export(a: ExportArgs) -> Result<()> {
     if a.train && a.reps == 0 {
         return Err(Error::input("--reps: expected an integer >= 1, got 0"));
     }
-    let executor = a.executor.executor(true)?;
+    let jobs_root = a.out.join(".slurm");
+    let executor = a.executor.executor(true, &jobs_root)?;
     let bars = super::progress::Bars::new();
     let training = a.train.then_some(ExportTraining {
         epochs: a.epochs,
         reps: a.reps,
         seed: a.seed,
-        executor: &executor,
+        executor: executor.as_ref(),
         observer: &bars,
     });
     let info = match (&a.run, &a.arch) {
@@ -101,6 +102,10 @@ pub fn run_export(a: ExportArgs) -> Result<()> {
         }
         (None, None) => return Err(Error::input("export: expected --run DIR or --arch FILE")),
     };
+    // The job directory of a cluster training has served: the weights are in the export.
+    if jobs_root.is_dir() {
+        let _ = std::fs::remove_dir_all(&jobs_root);
+    }
     println!(
         "exported {} ({}, input {:?}, {} classes, {}) to {}",
         info.id,

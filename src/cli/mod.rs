@@ -10,10 +10,12 @@ mod search;
 mod space;
 mod surrogate;
 mod train;
+mod worker;
 
 use analognas::error::Result;
 use clap::{Parser, Subcommand};
 use std::ffi::OsString;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// analognas: hardware-aware neural architecture search for analog PCM chips.
@@ -44,7 +46,7 @@ pub enum Command {
     /// Program a trained model on a hardware profile and measure accuracy versus time.
     Evaluate(train::EvaluateArgs),
     /// Export a found (or any) architecture as a model directory for use in your own code.
-    Export(export::ExportArgs),
+    Export(Box<export::ExportArgs>),
     /// Logits of a model directory on the first test samples, digitally or on a simulated chip.
     Infer(export::InferArgs),
     /// Fit, evaluate and query surrogate models of measured accuracy and drift.
@@ -60,6 +62,8 @@ pub enum Command {
     Search(Box<search::SearchArgs>),
     /// Redraw the plots and report.md of a run directory.
     Report(search::ReportArgs),
+    /// Make one measurement of a cluster job directory (run by its batch script).
+    Worker(worker::WorkerArgs),
 }
 
 /// Runs the CLI on `args` and returns the process exit code (2 on any error).
@@ -94,13 +98,14 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Footprint(a) => footprint::run(a),
         Command::Train(a) => train::run_train(a),
         Command::Evaluate(a) => train::run_evaluate(a),
-        Command::Export(a) => export::run_export(a),
+        Command::Export(a) => export::run_export(*a),
         Command::Infer(a) => export::run_infer(a),
         Command::Surrogate(c) => surrogate::run(c),
         Command::Hw(c) => hw::run(c),
         Command::Bench(c) => bench::run(c),
         Command::Search(a) => search::run(*a),
         Command::Report(a) => search::report(a),
+        Command::Worker(a) => worker::run(a),
     }
 }
 
@@ -116,22 +121,79 @@ pub fn choice<T: analognas::choice::Choice + Clone>()
 /// Where measurements run (`search` validation, `surrogate collect`, `export --train`).
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct ExecutorArgs {
-    /// Where measurements run: `local` (this machine's threads).
-    #[arg(long, default_value = "local", value_parser = ["local"])]
+    /// Where measurements run: `local` (this machine's threads) or `slurm` (one Slurm array
+    /// task per measurement; see the README, "Running on a cluster").
+    #[arg(long, default_value = "local", value_parser = ["local", "slurm"])]
     pub executor: String,
-    /// Measurements at the same time [default: the number of cores, or 1 for a single network].
+    /// Measurements at the same time with --executor local [default: the number of cores, or
+    /// 1 for a single network].
     #[arg(long)]
     pub jobs: Option<usize>,
-    /// Threads of each measurement [default: 1, or every core for a single network]. A
-    /// measurement's result depends on this setting, never on --jobs.
+    /// Threads of each measurement [default: 1, or every core for a single network; with
+    /// --executor slurm, --slurm-cpus-per-task]. A measurement's result depends on this
+    /// setting, never on --jobs or the executor.
     #[arg(long)]
     pub threads_per_candidate: Option<usize>,
+    /// Config file whose [slurm] section sets the keys of the --slurm-* flags (partition,
+    /// time, cpus_per_task, gpus_per_task, mem, max_parallel, extra, retries, dir); the flags
+    /// override it.
+    #[arg(long, help_heading = "Slurm executor")]
+    pub slurm_config: Option<PathBuf>,
+    /// Partition of the array tasks (sbatch --partition).
+    #[arg(long, help_heading = "Slurm executor")]
+    pub slurm_partition: Option<String>,
+    /// Time limit of each array task (sbatch --time, e.g. 30 or 02:00:00).
+    #[arg(long, help_heading = "Slurm executor")]
+    pub slurm_time: Option<String>,
+    /// CPUs of each array task [default: --threads-per-candidate, else 1].
+    #[arg(long, help_heading = "Slurm executor")]
+    pub slurm_cpus_per_task: Option<usize>,
+    /// GPUs of each array task (sbatch --gpus-per-task).
+    #[arg(long, help_heading = "Slurm executor")]
+    pub slurm_gpus_per_task: Option<usize>,
+    /// Memory of each array task (sbatch --mem, e.g. 4G).
+    #[arg(long, help_heading = "Slurm executor")]
+    pub slurm_mem: Option<String>,
+    /// Array tasks running at the same time (the %N of sbatch --array) [default: no limit].
+    #[arg(long, help_heading = "Slurm executor")]
+    pub slurm_max_parallel: Option<usize>,
+    /// More sbatch arguments, separated by spaces (e.g. "--account=lab --qos=long").
+    #[arg(long, allow_hyphen_values = true, help_heading = "Slurm executor")]
+    pub slurm_extra: Option<String>,
+    /// Resubmissions of an array task that ends without a result (failed, killed, timed out)
+    /// [default: 2].
+    #[arg(long, help_heading = "Slurm executor")]
+    pub slurm_retries: Option<usize>,
+    /// Folder of the job directories, on a filesystem every node sees [default: next to the
+    /// output: <csv>.slurm, <run>/slurm, <export>/.slurm].
+    #[arg(long, help_heading = "Slurm executor")]
+    pub slurm_dir: Option<PathBuf>,
 }
 
 impl ExecutorArgs {
-    /// The executor these flags describe; `single` picks the defaults for one network.
-    pub fn executor(&self, single: bool) -> analognas::Result<analognas::evaluate::LocalExecutor> {
-        use analognas::evaluate::LocalExecutor;
+    /// The --slurm-* flags as a config (unset flags unset).
+    fn slurm_flags(&self) -> analognas::evaluate::SlurmConfig {
+        analognas::evaluate::SlurmConfig {
+            partition: self.slurm_partition.clone(),
+            time: self.slurm_time.clone(),
+            cpus_per_task: self.slurm_cpus_per_task,
+            gpus_per_task: self.slurm_gpus_per_task,
+            mem: self.slurm_mem.clone(),
+            max_parallel: self.slurm_max_parallel,
+            extra: self.slurm_extra.clone(),
+            retries: self.slurm_retries,
+            dir: self.slurm_dir.clone(),
+        }
+    }
+
+    /// The executor these flags describe; `single` picks the defaults for one network;
+    /// `jobs_root` is where a cluster executor puts its job directories unless told otherwise.
+    pub fn executor(
+        &self,
+        single: bool,
+        jobs_root: &Path,
+    ) -> Result<Box<dyn analognas::evaluate::Executor>> {
+        use analognas::evaluate::{LocalExecutor, SlurmConfig, SlurmExecutor, SlurmFile};
         for (flag, v) in [
             ("--jobs", self.jobs),
             ("--threads-per-candidate", self.threads_per_candidate),
@@ -142,16 +204,56 @@ impl ExecutorArgs {
                 )));
             }
         }
-        let base = if single {
-            LocalExecutor::single()
-        } else {
-            LocalExecutor::default()
+        let flags = self.slurm_flags();
+        if self.executor != "slurm" {
+            let set = [
+                ("--slurm-config", self.slurm_config.is_some()),
+                ("--slurm-partition", flags.partition.is_some()),
+                ("--slurm-time", flags.time.is_some()),
+                ("--slurm-cpus-per-task", flags.cpus_per_task.is_some()),
+                ("--slurm-gpus-per-task", flags.gpus_per_task.is_some()),
+                ("--slurm-mem", flags.mem.is_some()),
+                ("--slurm-max-parallel", flags.max_parallel.is_some()),
+                ("--slurm-extra", flags.extra.is_some()),
+                ("--slurm-retries", flags.retries.is_some()),
+                ("--slurm-dir", flags.dir.is_some()),
+            ];
+            if let Some((flag, _)) = set.iter().find(|f| f.1) {
+                return Err(analognas::Error::input(format!(
+                    "{flag}: only with --executor slurm"
+                )));
+            }
+            let base = if single {
+                LocalExecutor::single()
+            } else {
+                LocalExecutor::default()
+            };
+            return Ok(Box::new(LocalExecutor::new(
+                self.jobs.unwrap_or(base.parallel),
+                self.threads_per_candidate
+                    .unwrap_or(base.threads_per_candidate),
+            )));
+        }
+        if self.jobs.is_some() {
+            return Err(analognas::Error::input(
+                "--jobs: only with --executor local (with slurm, --slurm-max-parallel limits the array tasks running at once)",
+            ));
+        }
+        flags.check("--slurm")?;
+        let file = match &self.slurm_config {
+            Some(p) => SlurmFile::load(p)?.slurm,
+            None => SlurmConfig::default(),
         };
-        Ok(LocalExecutor::new(
-            self.jobs.unwrap_or(base.parallel),
-            self.threads_per_candidate
-                .unwrap_or(base.threads_per_candidate),
-        ))
+        let config = file.overridden_by(flags);
+        let threads = self
+            .threads_per_candidate
+            .or(config.cpus_per_task)
+            .unwrap_or(1);
+        let root = config
+            .dir
+            .clone()
+            .unwrap_or_else(|| jobs_root.to_path_buf());
+        Ok(Box::new(SlurmExecutor::new(config, threads, root)?))
     }
 }
 

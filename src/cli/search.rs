@@ -83,7 +83,7 @@ pub fn run(a: SearchArgs) -> Result<()> {
         Some(dir) => (resume(&a, dir)?, "resumed"),
         None => (create(&a)?, "started"),
     };
-    let executor = a.executor.executor(false)?;
+    let executor = a.executor.executor(false, &run.dir.join("slurm"))?;
     let mut scoring = Scoring::for_run(&run)?;
     eprintln!(
         "analognas: {progress_label} {} search in {} ({} x {}, seed {}, scorer {}, measurements {})",
@@ -93,10 +93,15 @@ pub fn run(a: SearchArgs) -> Result<()> {
         run.info.settings.generations,
         run.info.settings.seed,
         scoring.scorer.name(),
-        analognas::evaluate::Executor::describe(&executor)
+        executor.describe()
     );
     let bars = super::progress::Bars::new();
-    let s = run.execute(&mut scoring, &executor, &bars, &RunOptions::default())?;
+    let s = run.execute(
+        &mut scoring,
+        executor.as_ref(),
+        &bars,
+        &RunOptions::default(),
+    )?;
     if let Some(g) = s.resumed_from {
         println!("resumed after generation {g}");
     }

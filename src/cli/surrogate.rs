@@ -82,7 +82,6 @@ fn run_collect(a: CollectArgs) -> Result<()> {
     if a.train.epochs.is_none() && a.train.seconds.is_none() {
         train.budget = analognas::train::Budget::Epochs(6);
     }
-    let data = analognas::data::load(a.task, a.data.as_deref(), a.seed)?;
     let mut archs = analognas::pipeline::collection_archs(&space, a.task, a.n, a.seed);
     if let Some(limit) = a.max_macs {
         let before = archs.len();
@@ -98,25 +97,39 @@ fn run_collect(a: CollectArgs) -> Result<()> {
             );
         }
     }
-    let measurer = analognas::evaluate::TrainingMeasurer {
-        data,
-        profile: profile.clone(),
-        config: analognas::evaluate::MeasureConfig {
-            train,
-            reps: a.reps,
-        },
-        save_dir: None,
-    };
+    let measurer =
+        analognas::evaluate::TrainingMeasurer::from_spec(&analognas::evaluate::MeasureSpec {
+            data: analognas::evaluate::DataSource {
+                task: a.task,
+                path: a.data.clone(),
+                seed: a.seed,
+            },
+            profile: profile.clone(),
+            config: analognas::evaluate::MeasureConfig {
+                train,
+                reps: a.reps,
+            },
+            save_dir: None,
+        })?;
     let prov = analognas::surrogate::Provenance::new(
         a.task,
         space.name.clone(),
         profile.name.clone(),
         String::new(),
     );
-    let executor = a.executor.executor(false)?;
+    let mut jobs_root = a.out.clone().into_os_string();
+    jobs_root.push(".slurm");
+    let executor = a.executor.executor(false, &PathBuf::from(jobs_root))?;
     let bars = super::progress::Bars::new();
-    let s =
-        analognas::pipeline::collect(&executor, &measurer, archs, &a.out, &prov, a.seed, &bars)?;
+    let s = analognas::pipeline::collect(
+        executor.as_ref(),
+        &measurer,
+        archs,
+        &a.out,
+        &prov,
+        a.seed,
+        &bars,
+    )?;
     println!(
         "{} architectures: {} already measured, {} measured now, {} failed; {} rows in {} ({:.0} s)",
         s.requested,

@@ -6,18 +6,28 @@
 //!   program it, read it at the drift times ([`TrainingMeasurer`]; [`SyntheticMeasurer`] for
 //!   tests and benchmarks);
 //! - an [`Executor`] says *where* measurements run: [`LocalExecutor`] runs them on this
-//!   machine's threads with a stated thread budget per candidate.
+//!   machine's threads with a stated thread budget per candidate; [`SlurmExecutor`] runs them
+//!   as a Slurm job array, one array task per measurement, each rebuilding the measurer from
+//!   its [`MeasureSpec`] in a job directory ([`JobDir`]) and writing its result file there.
 //!
 //! `surrogate collect`, the search's validation and `export --train` all measure through this
 //! pair. Results come back keyed by genome id, in whatever order the executor finishes them, and
 //! the seed of each measurement comes from the run seed and the genome id ([`candidate_seed`]),
 //! never from the order of execution, so every executor gives the same rows.
 
+mod jobdir;
 mod local;
+mod slurm;
+mod spec;
 mod synthetic;
 mod training;
 
+pub use jobdir::{
+    JobDir, Manifest, ManifestJob, ResultFile, Submission, WorkerOutcome, binary_hash, run_worker,
+};
 pub use local::LocalExecutor;
+pub use slurm::{SlurmConfig, SlurmExecutor, SlurmFile};
+pub use spec::{DataSource, MeasureSpec};
 pub use synthetic::SyntheticMeasurer;
 pub use training::{MeasureConfig, TrainingMeasurer};
 
@@ -33,6 +43,12 @@ pub trait Measurer: Sync {
     /// The measurement budget in a few words (the `budget` column of a data set), e.g.
     /// `epochs=4 hwa=0.06 batch=64 lr=0.05 reps=3`.
     fn describe_budget(&self) -> String;
+    /// This measurer as data, when it can be rebuilt in another process from it
+    /// ([`TrainingMeasurer::from_spec`]); executors that run measurements elsewhere (a cluster)
+    /// need it. Default: none.
+    fn spec(&self) -> Option<MeasureSpec> {
+        None
+    }
 }
 
 /// One measurement to make: a genome (its id is the key of the result) and its seed.
@@ -67,7 +83,7 @@ pub struct JobResult {
     pub outcome: std::result::Result<Measurement, String>,
 }
 
-/// Runs measurements somewhere: on local threads now, on a cluster later.
+/// Runs measurements somewhere: on local threads, or on a cluster.
 pub trait Executor: Sync {
     /// A short description for logs and run files, e.g. `local: 2 candidates x 1 thread`.
     fn describe(&self) -> String;

@@ -1,6 +1,6 @@
 //! The measured path as a [`Measurer`]: hardware-aware training, programming, drift evaluation.
 
-use super::Measurer;
+use super::{DataSource, MeasureSpec, Measurer};
 use crate::data::TaskData;
 use crate::error::Result;
 use crate::hw::HwProfile;
@@ -27,6 +27,27 @@ pub struct TrainingMeasurer {
     pub config: MeasureConfig,
     /// When set, each trained network is saved as a model directory `<dir>/<genome id>`.
     pub save_dir: Option<PathBuf>,
+    /// Where `data` was loaded from, when known: with it, [`Measurer::spec`] describes this
+    /// measurer and another process (a cluster's worker) can rebuild it.
+    pub source: Option<DataSource>,
+}
+
+impl TrainingMeasurer {
+    /// The measurer `spec` describes, its data loaded.
+    pub fn from_spec(spec: &MeasureSpec) -> Result<Self> {
+        Ok(Self::with_data(spec, spec.data.load()?))
+    }
+
+    /// The measurer `spec` describes with `data` already loaded from `spec.data`.
+    pub fn with_data(spec: &MeasureSpec, data: TaskData) -> Self {
+        TrainingMeasurer {
+            data,
+            profile: spec.profile.clone(),
+            config: spec.config.clone(),
+            save_dir: spec.save_dir.clone(),
+            source: Some(spec.data.clone()),
+        }
+    }
 }
 
 impl Measurer for TrainingMeasurer {
@@ -58,6 +79,15 @@ impl Measurer for TrainingMeasurer {
             &report,
             seed,
         ))
+    }
+
+    fn spec(&self) -> Option<MeasureSpec> {
+        Some(MeasureSpec {
+            data: self.source.clone()?,
+            profile: self.profile.clone(),
+            config: self.config.clone(),
+            save_dir: self.save_dir.clone(),
+        })
     }
 
     fn describe_budget(&self) -> String {

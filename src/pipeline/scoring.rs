@@ -4,7 +4,7 @@
 
 use super::Run;
 use crate::error::{Error, Result};
-use crate::evaluate::{MeasureConfig, Measurer, TrainingMeasurer};
+use crate::evaluate::{DataSource, MeasureConfig, MeasureSpec, Measurer, TrainingMeasurer};
 use crate::hw::HwProfile;
 use crate::nn::Arch;
 use crate::search::{ClosureScorer, SYNTHETIC, Scorer, synthetic_scorer};
@@ -83,11 +83,14 @@ pub fn validation_measurer(
     profile: &HwProfile,
     dir: &Path,
 ) -> Result<TrainingMeasurer> {
-    let data = crate::data::load(task, data, 0)?;
     let mut train = crate::train::TrainConfig::hardware_aware(profile);
     train.budget = crate::train::Budget::Epochs(VALIDATION_EPOCHS);
-    Ok(TrainingMeasurer {
-        data,
+    TrainingMeasurer::from_spec(&MeasureSpec {
+        data: DataSource {
+            task,
+            path: data.map(Path::to_path_buf),
+            seed: 0,
+        },
         profile: profile.clone(),
         config: MeasureConfig {
             train,
