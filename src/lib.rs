@@ -89,6 +89,8 @@ pub mod space;
 pub mod surrogate;
 pub mod synthetic;
 pub mod task;
+#[cfg(test)]
+pub(crate) mod test_support;
 pub mod train;
 
 pub use error::{Error, Result};

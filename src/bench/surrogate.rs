@@ -101,8 +101,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("analognas-bench-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let csv = dir.join("d.csv");
-        crate::surrogate::dataset::write(&csv, &crate::surrogate::dataset::tests::fake_rows(30, 2))
-            .unwrap();
+        crate::surrogate::dataset::write(&csv, &crate::test_support::fake_rows(30, 2)).unwrap();
         let report = run(&csv).unwrap();
         assert!(report.contains("(30 rows, profile "), "{report}");
         for kind in ["xgboost", "forest"] {

@@ -131,7 +131,7 @@ pub fn load(path: &Path, _seed: u64) -> Result<TaskData> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::test_utils::temp_dir;
+    use crate::test_support::temp_dir;
 
     /// `n` records; record `i` has label `(i + offset) % 10` and red = i, green = 128, blue = 255.
     fn records(n: usize, offset: usize) -> Vec<u8> {

@@ -326,7 +326,7 @@ fn coefficient_stats(d: &Dataset) -> (Vec<f32>, Vec<f32>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::test_utils::{repo, temp_dir};
+    use crate::test_support::{repo, temp_dir};
 
     /// A tone clip of `hz` Hz, `n` samples.
     fn tone(hz: f64, n: usize) -> Vec<u8> {

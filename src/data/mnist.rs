@@ -219,7 +219,7 @@ pub fn load(dir: &Path, seed: u64) -> Result<TaskData> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::data::test_utils::{repo, temp_dir};
+    use crate::test_support::{repo, temp_dir};
     use std::io::Write;
 
     pub fn idx_images(count: usize, rows: usize, cols: usize, f: impl Fn(usize) -> u8) -> Vec<u8> {

@@ -383,24 +383,6 @@ pub(crate) fn normalise_channels(x: &mut [f32], shape: [usize; 3], mean: &[f32],
 }
 
 #[cfg(test)]
-pub(crate) mod test_utils {
-    use std::path::PathBuf;
-
-    /// A fresh empty temporary folder for one test.
-    pub fn temp_dir(name: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("analognas-data-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        d
-    }
-
-    /// The repository root.
-    pub fn repo() -> PathBuf {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-    }
-}
-
-#[cfg(test)]
 mod tests {
     use super::*;
     use crate::rng::seeded;

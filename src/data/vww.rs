@@ -131,7 +131,7 @@ pub fn load(root: &Path, seed: u64) -> Result<TaskData> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::test_utils::temp_dir;
+    use crate::test_support::temp_dir;
     use image::{ImageFormat, Rgb, RgbImage};
 
     fn write_image(path: &Path, w: u32, h: u32, colour: [u8; 3], format: ImageFormat) {

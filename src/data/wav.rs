@@ -123,7 +123,7 @@ pub fn encode(samples: &[i16], sample_rate: u32, channels: u16) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::test_utils::temp_dir;
+    use crate::test_support::temp_dir;
 
     #[test]
     fn wav_round_trips_and_skips_other_chunks() {

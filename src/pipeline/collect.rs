@@ -183,7 +183,7 @@ mod tests {
     use crate::evaluate::LocalExecutor;
     use crate::measure::Measurement;
     use crate::progress::Silent;
-    use crate::surrogate::dataset::tests::fake_row;
+    use crate::test_support::fake_row;
 
     /// A deterministic fake: the measurement is a function of the genome and the seed, and it
     /// takes a few milliseconds. Genomes whose id is in `fail` fail.

@@ -541,13 +541,7 @@ mod tests {
     use crate::evaluate::{LocalExecutor, SyntheticMeasurer};
     use crate::progress::Silent;
 
-    /// The synthetic scorer with the synthetic measurer for validation.
-    fn synthetic(profile: &HwProfile) -> Scoring {
-        Scoring::new(
-            Box::new(synthetic_scorer(profile.clone())),
-            Some(Box::new(SyntheticMeasurer::new(profile.clone()))),
-        )
-    }
+    use crate::test_support::synthetic_scoring as synthetic;
 
     fn spec(generations: usize) -> RunSpec {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -756,18 +750,13 @@ mod tests {
 #[cfg(test)]
 mod verdict_tests {
     use super::*;
-    use crate::evaluate::{LocalExecutor, SyntheticMeasurer};
+    use crate::evaluate::LocalExecutor;
     use crate::progress::Silent;
     use crate::report::RunFiles;
     use crate::report::markdown::verdict;
     use crate::rundir::ValidationRole;
 
-    fn synthetic(profile: &HwProfile) -> Scoring {
-        Scoring::new(
-            Box::new(synthetic_scorer(profile.clone())),
-            Some(Box::new(SyntheticMeasurer::new(profile.clone()))),
-        )
-    }
+    use crate::test_support::synthetic_scoring as synthetic;
 
     fn files() -> RunFiles {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));

@@ -562,64 +562,8 @@ impl Record {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::hw::{HwProfile, footprint};
-    use crate::space::SearchSpace;
 
-    /// A plausible measurement of `g` on digits (a deterministic function of the genome).
-    pub(crate) fn fake_row(g: Genome, seed: u64) -> Row {
-        let arch = Arch::for_task(g, Task::Digits);
-        let fp = footprint(&arch, &HwProfile::default());
-        let acc = 80.0 + (fp.params as f64).ln() + 0.1 * arch.genome.oc0 as f64;
-        let drift: Vec<DriftPoint> = DRIFT_TIMES
-            .iter()
-            .enumerate()
-            .map(|(i, &(_, t))| DriftPoint {
-                t_seconds: t,
-                mean: acc - 0.5 * i as f64,
-                std: 0.1 + 0.01 * i as f64,
-            })
-            .collect();
-        let m = Measurement {
-            id: arch.genome.id(),
-            acc_fp: acc + 1.0 / 3.0,
-            acc_1d: drift[2].mean,
-            acc_1d_std: drift[2].std,
-            avm: drift[0].mean - drift[3].mean,
-            drift,
-            tiles: fp.tiles,
-            utilisation: fp.utilisation,
-            params: fp.params,
-            macs: fp.macs,
-            depth: arch.depth(),
-            train_seconds: 1.25,
-            seed,
-            genome: arch.genome,
-        };
-        Row {
-            measurement: m,
-            provenance: Provenance::new(
-                Task::Digits,
-                "resnet_tinyml",
-                "pcm_aihwkit",
-                "epochs=2, reps=3 \"fast\"",
-            ),
-        }
-    }
-
-    pub(crate) fn fake_rows(n: usize, seed: u64) -> Vec<Row> {
-        let space = SearchSpace::load(format!(
-            "{}/search_spaces/resnet_tinyml.toml",
-            env!("CARGO_MANIFEST_DIR")
-        ))
-        .unwrap();
-        let mut rng = crate::rng::seeded(seed);
-        space
-            .sample_lhs(n, &mut rng)
-            .into_iter()
-            .enumerate()
-            .map(|(i, g)| fake_row(g, i as u64))
-            .collect()
-    }
+    use crate::test_support::fake_rows;
 
     #[test]
     fn round_trip_is_exact() {

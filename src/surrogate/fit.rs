@@ -257,7 +257,7 @@ mod tests {
     use super::*;
     use crate::hw::HwProfile;
     use crate::surrogate::metrics::format_scores;
-    use crate::surrogate::test_utils::synthetic;
+    use crate::test_support::synthetic_dataset as synthetic;
 
     #[test]
     fn learns_a_known_function() {

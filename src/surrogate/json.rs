@@ -87,7 +87,7 @@ mod tests {
     use crate::hw::HwProfile;
     use crate::nn::Arch;
     use crate::surrogate::params::{FitParams, ModelKind};
-    use crate::surrogate::test_utils::synthetic;
+    use crate::test_support::synthetic_dataset as synthetic;
 
     #[test]
     fn fit_is_deterministic_and_json_round_trip_predicts_identically() {

@@ -18,8 +18,6 @@ mod json;
 pub mod metrics;
 pub mod model;
 mod params;
-#[cfg(test)]
-mod test_utils;
 pub mod trees;
 
 pub use dataset::{Dataset, Provenance, Row};

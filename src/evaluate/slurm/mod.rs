@@ -13,116 +13,21 @@
 //! finds it again: finished indices are not measured again, tasks still queued or running are
 //! not submitted twice (the submitted job ids are recorded in `submissions.json`).
 
+mod commands;
+mod config;
+
+pub use commands::array_spec;
+pub use config::*;
+
 use super::jobdir::{JobDir, Manifest, ManifestJob, Submission, binary_hash};
 use super::{Executor, Job, JobResult, Measurer};
 use crate::error::{Error, Result};
 use crate::progress::{Observer, Stage};
-use serde::{Deserialize, Serialize};
+use commands::*;
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
-
-/// Array-task settings: the `[slurm]` section of a config file and the `--slurm-*` flags.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct SlurmConfig {
-    /// `--partition`.
-    pub partition: Option<String>,
-    /// `--time` of each array task (Slurm's formats: `MM`, `HH:MM:SS`, `D-HH`...).
-    pub time: Option<String>,
-    /// `--cpus-per-task` [default: the threads per candidate].
-    pub cpus_per_task: Option<usize>,
-    /// `--gpus-per-task`.
-    pub gpus_per_task: Option<usize>,
-    /// `--mem` of each array task (e.g. `4G`).
-    pub mem: Option<String>,
-    /// Array tasks running at the same time (the `%N` of `--array`).
-    pub max_parallel: Option<usize>,
-    /// More sbatch arguments, separated by spaces (e.g. `--account=lab --qos=long`).
-    pub extra: Option<String>,
-    /// Resubmissions of a task that ended without a result [default: 2].
-    pub retries: Option<usize>,
-    /// Folder of the job directories [default: next to the command's output].
-    pub dir: Option<PathBuf>,
-}
-
-/// A config file: its `[slurm]` section.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct SlurmFile {
-    /// The `[slurm]` section.
-    pub slurm: SlurmConfig,
-}
-
-impl SlurmFile {
-    /// Reads a config file (TOML with a `[slurm]` section).
-    pub fn load(path: &Path) -> Result<Self> {
-        let text = crate::error::read_to_string(path)?;
-        let f: SlurmFile = toml::from_str(&text)
-            .map_err(|e| crate::error::toml_error(&path.display().to_string(), &text, &e))?;
-        f.slurm.check(&path.display().to_string())?;
-        Ok(f)
-    }
-}
-
-/// Default of [`SlurmConfig::retries`].
-pub const DEFAULT_RETRIES: usize = 2;
-
-impl SlurmConfig {
-    /// `self` with every setting of `over` that is set.
-    pub fn overridden_by(self, over: SlurmConfig) -> SlurmConfig {
-        SlurmConfig {
-            partition: over.partition.or(self.partition),
-            time: over.time.or(self.time),
-            cpus_per_task: over.cpus_per_task.or(self.cpus_per_task),
-            gpus_per_task: over.gpus_per_task.or(self.gpus_per_task),
-            mem: over.mem.or(self.mem),
-            max_parallel: over.max_parallel.or(self.max_parallel),
-            extra: over.extra.or(self.extra),
-            retries: over.retries.or(self.retries),
-            dir: over.dir.or(self.dir),
-        }
-    }
-
-    /// Checks the settings; `source` names where they come from in the error (a file, or
-    /// `--slurm` for the flags: the field is appended as `-max-parallel`...).
-    pub fn check(&self, source: &str) -> Result<()> {
-        let flag = |field: &str| {
-            if source == "--slurm" {
-                format!("--slurm-{}", field.replace('_', "-"))
-            } else {
-                format!("{source}: field slurm.{field}")
-            }
-        };
-        for (field, v) in [
-            ("cpus_per_task", self.cpus_per_task),
-            ("max_parallel", self.max_parallel),
-        ] {
-            if v == Some(0) {
-                return Err(Error::input(format!(
-                    "{}: expected an integer >= 1, got 0",
-                    flag(field)
-                )));
-            }
-        }
-        for (field, v) in [
-            ("partition", &self.partition),
-            ("time", &self.time),
-            ("mem", &self.mem),
-        ] {
-            if let Some(s) = v
-                && (s.trim().is_empty() || s.chars().any(char::is_whitespace))
-            {
-                return Err(Error::input(format!(
-                    "{}: expected one word without spaces, got {s:?}",
-                    flag(field)
-                )));
-            }
-        }
-        Ok(())
-    }
-}
 
 /// Runs measurements as Slurm array tasks (see the module documentation).
 #[derive(Clone, Debug, PartialEq)]
@@ -235,108 +140,6 @@ impl SlurmExecutor {
         }
         Ok(id)
     }
-}
-
-/// The state of the array tasks of some jobs: `(job id, index) -> STATE`.
-type States = HashMap<(String, usize), String>;
-
-/// `squeue -h -r -t all` of `selector` (`-j IDS` or `--name NAME`), tasks of job name `name` only.
-fn squeue(selector: &[String], name: &str) -> Result<States> {
-    let mut cmd = Command::new("squeue");
-    cmd.args(["-h", "-r", "-t", "all"])
-        .args(selector)
-        .args(["-o", "%i %T %j"]);
-    let out = slurm_command(&mut cmd, "squeue")?;
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    if !out.status.success() {
-        // Every job asked for is gone from the controller (MinJobAge): nothing listed.
-        if stderr.contains("Invalid job id") {
-            return Ok(States::new());
-        }
-        return Err(Error::input(format!(
-            "squeue failed: {}",
-            one_line(&stderr)
-        )));
-    }
-    let mut states = States::new();
-    for line in String::from_utf8_lossy(&out.stdout).lines() {
-        let mut f = line.split_whitespace();
-        let (Some(task), Some(state), Some(job_name)) = (f.next(), f.next(), f.next()) else {
-            continue;
-        };
-        if job_name != name {
-            continue;
-        }
-        if let Some((job, idx)) = task.split_once('_')
-            && let Ok(i) = idx.parse::<usize>()
-        {
-            states.insert((job.to_string(), i), state.to_string());
-        }
-    }
-    Ok(states)
-}
-
-fn slurm_command(cmd: &mut Command, what: &str) -> Result<std::process::Output> {
-    cmd.output().map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            Error::input(format!(
-                "--executor slurm: {what} not found on PATH (run on a Slurm login node, or use --executor local)"
-            ))
-        } else {
-            Error::input(format!("{what}: {e}"))
-        }
-    })
-}
-
-fn scancel(job_ids: &[String]) {
-    if !job_ids.is_empty() {
-        let _ = Command::new("scancel").args(job_ids).output();
-    }
-}
-
-/// Whether a Slurm state means the task is over.
-fn is_terminal(state: &str) -> bool {
-    matches!(
-        state,
-        "COMPLETED"
-            | "FAILED"
-            | "CANCELLED"
-            | "TIMEOUT"
-            | "NODE_FAIL"
-            | "OUT_OF_MEMORY"
-            | "PREEMPTED"
-            | "BOOT_FAIL"
-            | "DEADLINE"
-            | "SPECIAL_EXIT"
-            | "REVOKED"
-    )
-}
-
-/// `0-5,7,9-10` for `[0,1,2,3,4,5,7,9,10]` (sorted, distinct).
-pub fn array_spec(indices: &[usize]) -> String {
-    let mut parts = Vec::new();
-    let mut i = 0;
-    while i < indices.len() {
-        let mut j = i;
-        while j + 1 < indices.len() && indices[j + 1] == indices[j] + 1 {
-            j += 1;
-        }
-        parts.push(if j == i {
-            indices[i].to_string()
-        } else {
-            format!("{}-{}", indices[i], indices[j])
-        });
-        i = j + 1;
-    }
-    parts.join(",")
-}
-
-fn shell_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "'\\''"))
-}
-
-fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 impl Executor for SlurmExecutor {
