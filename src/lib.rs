@@ -43,11 +43,12 @@
 //!  3  evaluate                         Measurer (what) + Executor (where)
 //!  2  train  model  surrogate          measure one genome; the model directory; predictions
 //!  1  space  data  hw  nn  synthetic   what a network is, the data, what the chip does
-//!  0  error  rng  task  files  measure  progress  choice
+//!  0  error  rng  task  files  measure  progress  choice  lock
 //! ```
 //!
 //! ## Crate map
 //! - [`files`]: the one resolver of shipped files (spaces, profiles, surrogates, data).
+//! - [`lock`]: exclusive locks on run directories and CSVs being written.
 //! - [`progress`]: the observer through which long operations report progress.
 //! - [`space`]: search spaces, genomes, sampling, mutation, crossover, repair.
 //! - [`nn`]: architectures, layer plans and the burn [`nn::Network`] built from a genome.
@@ -76,6 +77,7 @@ pub mod evaluate;
 pub mod export;
 pub mod files;
 pub mod hw;
+pub mod lock;
 pub mod measure;
 pub mod model;
 pub mod nn;

@@ -169,13 +169,6 @@ pub struct JobDir {
     pub path: PathBuf,
 }
 
-/// The driver's exclusive hold on a job directory (released when dropped or when the process
-/// dies).
-#[derive(Debug)]
-pub struct DirLock {
-    _file: std::fs::File,
-}
-
 impl JobDir {
     /// The job directory at `path` (nothing is created).
     pub fn new(path: impl Into<PathBuf>) -> Self {
@@ -222,26 +215,8 @@ impl JobDir {
 
     /// Takes the directory for this process (`driver.lock`, flock): a second driver on the
     /// same directory is refused.
-    pub fn lock(&self) -> Result<DirLock> {
-        use std::io::Write;
-        use std::os::unix::io::AsRawFd;
-        let path = self.path.join("driver.lock");
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| Error::io(&path, e))?;
-        // SAFETY: flock on a file descriptor this function owns.
-        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
-            return Err(Error::input(format!(
-                "{}: another analognas driver is using this job directory; wait for it or stop it",
-                self.path.display()
-            )));
-        }
-        let _ = file.set_len(0);
-        let _ = writeln!(file, "{}", std::process::id());
-        Ok(DirLock { _file: file })
+    pub fn lock(&self) -> Result<crate::lock::Lock> {
+        crate::lock::Lock::acquire(&self.path.join("driver.lock"), &self.path)
     }
 
     /// The manifest, when the directory has one.
@@ -564,7 +539,7 @@ mod tests {
         // A second driver is refused while the first holds the directory.
         let lock = jd.lock().unwrap();
         let e = jd.lock().unwrap_err().to_string();
-        assert!(e.contains("another analognas driver"), "{e}");
+        assert!(e.contains("in use by another analognas process"), "{e}");
         drop(lock);
         jd.lock().unwrap();
         std::fs::remove_dir_all(d).unwrap();
