@@ -6,4 +6,5 @@ mod cli_hw;
 mod cli_search;
 mod cli_surrogate;
 mod cli_train;
+mod torch_export;
 mod util;
