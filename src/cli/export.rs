@@ -36,7 +36,8 @@ pub struct ExportArgs {
     /// Data folder of the task (for training and the check batch).
     #[arg(long)]
     pub data: Option<PathBuf>,
-    /// Hardware profile of --arch training.
+    /// Hardware profile of --arch training, and the chip aihwkit.py mirrors (a run's own
+    /// profile with --run).
     #[arg(long, default_value = "hw_profiles/pcm_aihwkit.toml")]
     pub profile: PathBuf,
     /// Train (hardware-aware) before exporting.
