@@ -3,7 +3,7 @@
 
 The same exported network is programmed several times and read at each time after programming
 (default 1 s, 1 h, 1 d, 30 d) twice: by analognas (`analognas evaluate --json`, its own PCM,
-periphery and GDC model) and by aihwkit (the exported aihwkit.py: the PyTorch module of
+periphery and GDC model) and by aihwkit (the exported aihwkit_model.py: the PyTorch module of
 model.py converted with convert_to_analog and an InferenceRPUConfig mirroring the profile).
 It prints both mean test accuracies with 95 % confidence intervals (Student t over the
 programmings), their difference with a 95 % interval (Welch), and whether they agree.
@@ -116,7 +116,7 @@ def main():
 
     d = a.model.resolve()
     info = json.loads((d / "export.json").read_text())
-    for f in ["model.safetensors", "aihwkit.py", "test.safetensors", "model.bpk"]:
+    for f in ["model.safetensors", "aihwkit_model.py", "test.safetensors", "model.bpk"]:
         if not (d / f).is_file():
             sys.exit(f"crosscheck: {d / f}: missing (export with --train --format all --test-set)")
     times = [t.strip() for t in a.times.split(",")]
@@ -125,7 +125,7 @@ def main():
     import torch
 
     torch.set_num_threads(a.threads)
-    aihw = load_module(d / "aihwkit.py", "analognas_export_aihwkit")
+    aihw = load_module(d / "aihwkit_model.py", "analognas_export_aihwkit")
     profile = aihw.PROFILE
     profile_path = a.profile or ROOT / "hw_profiles" / f"{profile['name']}.toml"
     if a.profile:

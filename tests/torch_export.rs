@@ -94,7 +94,7 @@ fn safetensors_equal_the_burn_record_bit_for_bit() {
         "model.bpk",
         "metrics.json",
         "model.py",
-        "aihwkit.py",
+        "aihwkit_model.py",
         "model.safetensors",
         "check.safetensors",
         "test.safetensors",
@@ -183,8 +183,8 @@ fn safetensors_equal_the_burn_record_bit_for_bit() {
     let test = SafeTensors::deserialize(&test).unwrap();
     assert_eq!(test.tensor("input").unwrap().shape(), &[360, 1, 8, 8]);
     assert_eq!(test.tensor("label").unwrap().dtype(), Dtype::I64);
-    // aihwkit.py keeps the depthwise convs (block 3, both branches) digital.
-    let aihwkit = std::fs::read_to_string(out.join("aihwkit.py")).unwrap();
+    // aihwkit_model.py keeps the depthwise convs (block 3, both branches) digital.
+    let aihwkit = std::fs::read_to_string(out.join("aihwkit_model.py")).unwrap();
     for n in [
         "\"blocks.3.branches.0.layers.0.conv\"",
         "\"blocks.3.branches.1.layers.0.conv\"",
@@ -272,7 +272,7 @@ fn format_burn_writes_no_pytorch_files_and_pytorch_no_record() {
     };
     // Untrained: the module definitions, no weights.
     export("all", false);
-    assert!(out.join("model.py").is_file() && out.join("aihwkit.py").is_file());
+    assert!(out.join("model.py").is_file() && out.join("aihwkit_model.py").is_file());
     assert!(!out.join("model.safetensors").exists());
     export("burn", false);
     assert!(!out.join("model.py").exists(), "stale model.py left behind");
@@ -297,4 +297,55 @@ fn format_burn_writes_no_pytorch_files_and_pytorch_no_record() {
     ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--format"), "{}", stderr(&o));
+}
+
+#[test]
+fn aihwkit_conversion_runs_when_aihwkit_is_installed() {
+    let ok = Command::new("python3")
+        .args(["-c", "import torch, aihwkit"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !ok {
+        eprintln!(
+            "skipped: `python3 -c \"import aihwkit\"` fails; install aihwkit to run aihwkit_model.py"
+        );
+        return;
+    }
+    let out = exported();
+    // Analog layers everywhere but the depthwise convs; one programming read at two times.
+    let script = r#"
+import importlib.util, json, warnings
+warnings.simplefilter("ignore")
+spec = importlib.util.spec_from_file_location("exported_aihwkit", "aihwkit_model.py")
+a = importlib.util.module_from_spec(spec); spec.loader.exec_module(a)
+from aihwkit.nn import AnalogConv2d, AnalogLinear
+import torch
+net = a.analog_model()
+kinds = {n: type(m).__name__ for n, m in net.named_modules()}
+t = a._model_module().read_safetensors("test.safetensors")
+acc = a.accuracies(net, t["input"], t["label"], [1.0, 86400.0], reps=1)
+print(json.dumps({"kinds": kinds, "acc": [acc[1.0][0], acc[86400.0][0]]}))
+"#;
+    let o = python(out, &["-c", script]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    let kinds = &v["kinds"];
+    // convert_to_analog wraps the root, so the names gain a "module." prefix or not; find both.
+    let kind = |name: &str| {
+        kinds
+            .get(name)
+            .or_else(|| kinds.get(format!("module.{name}")))
+            .and_then(|k| k.as_str())
+            .unwrap_or_else(|| panic!("{name} not in {kinds}"))
+            .to_string()
+    };
+    assert_eq!(kind("stem.conv"), "AnalogConv2d");
+    assert_eq!(kind("blocks.2.shortcut.conv"), "AnalogConv2d");
+    assert_eq!(kind("blocks.3.branches.0.layers.0.conv"), "Conv2d");
+    assert_eq!(kind("blocks.3.branches.0.layers.1.conv"), "AnalogConv2d");
+    assert_eq!(kind("head"), "AnalogLinear");
+    for a in v["acc"].as_array().unwrap() {
+        assert!((0.0..=100.0).contains(&a.as_f64().unwrap()), "{a}");
+    }
 }

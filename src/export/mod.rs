@@ -9,7 +9,7 @@
 //! - burn: `model.bpk`, the burn record that [`TrainedModel::load`] reads;
 //! - pytorch: `model.py` (a PyTorch module generated from the genome, [`model_py`]),
 //!   `model.safetensors` (its state dict, [`state_dict`]), `check.safetensors` (the check batch
-//!   and burn's logits for it) and `aihwkit.py` (the network on IBM's aihwkit with an
+//!   and burn's logits for it) and `aihwkit_model.py` (the network on IBM's aihwkit with an
 //!   `InferenceRPUConfig` mirroring the hardware profile, [`aihwkit_py`]).
 //!
 //! With [`ExportOptions::test_set`], `test.safetensors` holds the task's test split as analognas
@@ -55,7 +55,7 @@ pub const SAFETENSORS_FILE: &str = "model.safetensors";
 /// File name of the generated PyTorch module.
 pub const MODEL_PY: &str = "model.py";
 /// File name of the aihwkit conversion.
-pub const AIHWKIT_PY: &str = "aihwkit.py";
+pub const AIHWKIT_PY: &str = "aihwkit_model.py";
 /// File name of the check batch (inputs, labels and burn's logits).
 pub const CHECK_FILE: &str = "check.safetensors";
 /// File name of the test split (inputs and labels).
@@ -67,7 +67,7 @@ pub const TEST_FILE: &str = "test.safetensors";
 pub enum ExportFormat {
     /// The burn record `model.bpk` (what `analognas infer`, `evaluate` and Rust code load).
     Burn,
-    /// `model.py`, `model.safetensors`, `check.safetensors` and `aihwkit.py`.
+    /// `model.py`, `model.safetensors`, `check.safetensors` and `aihwkit_model.py`.
     Pytorch,
     /// Both.
     #[default]
@@ -135,7 +135,7 @@ pub struct ExportInfo {
     /// How inputs are normalised before the network sees them.
     #[serde(default)]
     pub normalisation: Option<Normalisation>,
-    /// Name of the hardware profile the network was trained for and `aihwkit.py` mirrors.
+    /// Name of the hardware profile the network was trained for and `aihwkit_model.py` mirrors.
     #[serde(default)]
     pub profile: Option<String>,
     /// The files of the export, by name.
@@ -303,7 +303,7 @@ pub struct Provenance {
 }
 
 /// Exports any architecture to `out`, training it first (hardware-aware on `profile`) when
-/// `training` is given. `profile` is also the chip `aihwkit.py` mirrors.
+/// `training` is given. `profile` is also the chip `aihwkit_model.py` mirrors.
 pub fn export_arch(
     arch: &Arch,
     out: &Path,

@@ -150,7 +150,7 @@ Task {task}: input float32 [batch, {c}, {h}, {w}] normalised as export.json says
 after every conv and ReLU between them; a 1x1 conv + BN projection shortcut where the shape
 changes; global average pooling; a linear head with bias. All convs are bias-free.
 
-    import model                 # this file (or importlib, see aihwkit.py)
+    import model                 # this file (or importlib, see aihwkit_model.py)
     net = model.load()           # weights and BN statistics from model.safetensors, eval mode
     logits = net(x)
 
