@@ -7,4 +7,5 @@ mod cli_search;
 mod cli_slurm;
 mod cli_surrogate;
 mod cli_train;
+mod torch_export;
 mod util;

@@ -1,7 +1,9 @@
 //! `analognas export` and `analognas infer`.
 
 use analognas::error::{Error, Result};
-use analognas::export::{ExportTraining, Pick, export_arch, export_from_run};
+use analognas::export::{
+    ExportFormat, ExportOptions, ExportTraining, Pick, Provenance, export_arch, export_from_run,
+};
 use analognas::hw::HwProfile;
 use analognas::model::TrainedModel;
 use analognas::nn::Arch;
@@ -12,7 +14,7 @@ use std::path::PathBuf;
 /// Arguments of `export`.
 #[derive(Args, Debug)]
 #[command(
-    after_help = "Examples:\n  analognas export --run results/example --rank 1 --out found\n  analognas export --run results/example --id 61721a21364a --out found --train --epochs 20\n  analognas export --arch genome.json --task mnist --out found --train"
+    after_help = "Examples:\n  analognas export --run results/example --rank 1 --out found\n  analognas export --run results/example --id 61721a21364a --out found --train --epochs 20\n  analognas export --arch genome.json --task mnist --out found --train\n  analognas export --arch genome.json --out found --train --format pytorch --test-set\n\nFormats: burn writes model.bpk (for infer, evaluate and Rust code); pytorch writes model.py\n(a PyTorch module generated from the genome), model.safetensors (its weights), check.safetensors\n(a check batch with burn's logits: `python3 model.py` compares) and aihwkit_model.py (the network on\naihwkit with an rpu_config mirroring --profile); all writes both."
 )]
 #[command(group(clap::ArgGroup::new("what").required(true).args(["run", "arch"])))]
 pub struct ExportArgs {
@@ -34,7 +36,8 @@ pub struct ExportArgs {
     /// Data folder of the task (for training and the check batch).
     #[arg(long)]
     pub data: Option<PathBuf>,
-    /// Hardware profile of --arch training.
+    /// Hardware profile of --arch training, and the chip aihwkit_model.py mirrors (a run's own
+    /// profile with --run).
     #[arg(long, default_value = "hw_profiles/pcm_aihwkit.toml")]
     pub profile: PathBuf,
     /// Train (hardware-aware) before exporting.
@@ -52,6 +55,13 @@ pub struct ExportArgs {
     /// Where --train runs.
     #[command(flatten)]
     pub executor: super::ExecutorArgs,
+    /// Weight formats to write: burn, pytorch or all.
+    #[arg(long, value_parser = super::choice::<ExportFormat>(), default_value = "all")]
+    pub format: ExportFormat,
+    /// Also write the task's test split as test.safetensors (inputs and labels), e.g. for
+    /// examples/crosscheck_aihwkit.py.
+    #[arg(long)]
+    pub test_set: bool,
     /// Output directory.
     #[arg(long)]
     pub out: PathBuf,
@@ -75,6 +85,10 @@ pub fn run_export(a: ExportArgs) -> Result<()> {
         executor: executor.as_ref(),
         observer: &bars,
     });
+    let options = ExportOptions {
+        format: a.format,
+        test_set: a.test_set,
+    };
     let info = match (&a.run, &a.arch) {
         (Some(run), _) => {
             let pick = match (a.rank, &a.id) {
@@ -84,7 +98,7 @@ pub fn run_export(a: ExportArgs) -> Result<()> {
                     return Err(Error::input("export --run: expected --rank N or --id ID"));
                 }
             };
-            export_from_run(run, &pick, &a.out, training.as_ref())?
+            export_from_run(run, &pick, &a.out, training.as_ref(), options)?
         }
         (None, Some(path)) => {
             let arch = Arch::load(path, a.task)?;
@@ -95,9 +109,11 @@ pub fn run_export(a: ExportArgs) -> Result<()> {
                 training.as_ref(),
                 &profile,
                 a.data.as_deref(),
-                format!("genome file {}", path.display()),
-                None,
-                None,
+                Provenance {
+                    source: format!("genome file {}", path.display()),
+                    ..Provenance::default()
+                },
+                options,
             )?
         }
         (None, None) => return Err(Error::input("export: expected --run DIR or --arch FILE")),
@@ -119,6 +135,7 @@ pub fn run_export(a: ExportArgs) -> Result<()> {
         },
         a.out.display()
     );
+    println!("files: {}", info.files.join(", "));
     Ok(())
 }
 

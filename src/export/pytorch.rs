@@ -1,0 +1,300 @@
+//! `model.py`: a self-contained PyTorch module generated from an architecture's layer plan (the
+//! same plan the burn builder builds, DESIGN.md 2.2), with a `load()` helper for
+//! `model.safetensors` and a self-check against the burn logits of `check.safetensors`.
+
+use crate::nn::{Arch, LayerShape};
+use crate::space::ConvType;
+
+/// Python string literal (JSON string syntax is valid Python for the characters JSON escapes).
+pub(super) fn py_str(s: &str) -> String {
+    serde_json::to_string(s).expect("a string serializes")
+}
+
+/// A raw Python string literal when the text allows one (more readable), else [`py_str`].
+fn py_raw(s: &str) -> String {
+    if s.contains('\'') || s.contains('\\') || s.contains('\n') {
+        py_str(s)
+    } else {
+        format!("r'{s}'")
+    }
+}
+
+fn conv_bn(l: &LayerShape) -> String {
+    format!(
+        "ConvBn({}, {}, {}, {}, {}, {})",
+        l.c_in, l.c_out, l.k, l.stride, l.padding, l.groups
+    )
+}
+
+fn type_name(ct: ConvType) -> &'static str {
+    match ct {
+        ConvType::A => "A basic: 3x3 -> 3x3",
+        ConvType::B => "B bottleneck: 1x1 -> 3x3 -> 1x1",
+        ConvType::C => "C single: 3x3",
+        ConvType::D => "D separable: depthwise 3x3 -> pointwise 1x1",
+    }
+}
+
+/// The body of `Network.__init__`: one line per layer, generated from the plan.
+fn network_init(arch: &Arch) -> String {
+    let plan = arch.plan();
+    let g = &arch.genome;
+    let mut s = String::new();
+    let stem = &plan.stem;
+    s.push_str(&format!(
+        "        # stem: conv {k}x{k}, {c} channels, BN, ReLU (input {h}x{w})\n        self.stem = {conv}\n",
+        k = stem.k,
+        c = stem.c_out,
+        h = stem.in_hw[0],
+        w = stem.in_hw[1],
+        conv = conv_bn(stem),
+    ));
+    s.push_str("        self.blocks = nn.ModuleList([\n");
+    let mut blocks = plan.blocks.iter();
+    for (i, mb) in g.blocks.iter().enumerate() {
+        s.push_str(&format!(
+            "            # main block {} (r={} b={} type {} wf={}): width {}\n",
+            i + 1,
+            mb.r,
+            mb.b,
+            type_name(mb.ct),
+            mb.wf,
+            g.oc0 * mb.wf
+        ));
+        for j in 0..mb.r {
+            let b = blocks.next().expect("the plan has r blocks per main block");
+            let first = &b.branches[0][0];
+            let stride = b.branches[0].iter().map(|l| l.stride).max().unwrap_or(1);
+            let last = b.branches[0].last().expect("a branch has convs");
+            s.push_str(&format!(
+                "            # b{}.r{j}: {}x{} -> {}x{}, stride {stride}, {} shortcut\n",
+                i + 1,
+                first.in_hw[0],
+                first.in_hw[1],
+                last.out_hw[0],
+                last.out_hw[1],
+                if b.shortcut.is_some() {
+                    "projection"
+                } else {
+                    "identity"
+                }
+            ));
+            s.push_str("            ResidualBlock(\n                [\n");
+            for br in &b.branches {
+                let layers: Vec<String> = br.iter().map(conv_bn).collect();
+                s.push_str(&format!(
+                    "                    Branch([{}]),\n",
+                    layers.join(", ")
+                ));
+            }
+            s.push_str("                ],\n");
+            match &b.shortcut {
+                Some(l) => s.push_str(&format!("                {},\n", conv_bn(l))),
+                None => s.push_str("                None,\n"),
+            }
+            s.push_str("            ),\n");
+        }
+    }
+    s.push_str("        ])\n");
+    s.push_str(&format!(
+        "        # head: global average pooling of the last block's ReLU output, linear with bias\n        self.head = nn.Linear({}, {})\n",
+        plan.head.c_in, plan.head.c_out
+    ));
+    s
+}
+
+/// Names of the grouped (depthwise) convolutions in the generated module.
+pub fn grouped_conv_names(arch: &Arch) -> Vec<String> {
+    let plan = arch.plan();
+    let mut names = Vec::new();
+    if plan.stem.groups > 1 {
+        names.push("stem.conv".to_string());
+    }
+    for (i, b) in plan.blocks.iter().enumerate() {
+        for (j, br) in b.branches.iter().enumerate() {
+            for (k, l) in br.iter().enumerate() {
+                if l.groups > 1 {
+                    names.push(format!("blocks.{i}.branches.{j}.layers.{k}.conv"));
+                }
+            }
+        }
+    }
+    names
+}
+
+/// What `model.py` needs to know besides the architecture.
+pub struct ModelPyInfo<'a> {
+    /// Genome id.
+    pub id: &'a str,
+    /// Task name.
+    pub task: &'a str,
+    /// Batch-norm epsilon (burn's default, 1e-5).
+    pub bn_eps: f64,
+    /// Batch-norm momentum (burn's default, 0.1; same convention as PyTorch).
+    pub bn_momentum: f64,
+}
+
+/// The text of `model.py` for `arch`.
+pub fn model_py(arch: &Arch, info: &ModelPyInfo) -> String {
+    let g = &arch.genome;
+    let [c, h, w] = arch.input;
+    let summary = g.summary();
+    let header = format!(
+        r#"# Generated by analognas {version} (`analognas export`) from the genome of network {id}.
+# Re-export rather than edit: the layer names match model.safetensors.
+"""PyTorch module of the analognas network {id}: {summary}.
+
+Task {task}: input float32 [batch, {c}, {h}, {w}] normalised as export.json says, output logits
+[batch, {classes}]. The module is built exactly as analognas builds it (DESIGN.md 2.2): stem conv
++ BN + ReLU; residual blocks y = ReLU(sum of the branches + shortcut), each branch convs with BN
+after every conv and ReLU between them; a 1x1 conv + BN projection shortcut where the shape
+changes; global average pooling; a linear head with bias. All convs are bias-free.
+
+    import model                 # this file (or importlib, see aihwkit_model.py)
+    net = model.load()           # weights and BN statistics from model.safetensors, eval mode
+    logits = net(x)
+
+`python3 model.py` checks the export: it runs the check batch stored in check.safetensors and
+prints the largest absolute difference to the logits burn computed for it.
+Needs only torch (the safetensors reader below has no other dependency).
+"""
+
+import json
+import struct
+import sys
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+HERE = Path(__file__).resolve().parent
+GENOME = json.loads({genome})  # the genome (DESIGN.md 2.1)
+NETWORK_ID = {id_lit}
+TASK = {task_lit}
+INPUT_SHAPE = ({c}, {h}, {w})
+CLASSES = {classes}
+BN_EPS = {eps:e}
+BN_MOMENTUM = {momentum}
+"#,
+        version = env!("CARGO_PKG_VERSION"),
+        id = info.id,
+        summary = summary,
+        task = info.task,
+        classes = arch.classes,
+        genome = py_raw(&g.canonical_json()),
+        id_lit = py_str(info.id),
+        task_lit = py_str(info.task),
+        eps = info.bn_eps,
+        momentum = info.bn_momentum,
+    );
+    let classes = r#"
+
+class ConvBn(nn.Module):
+    """A bias-free convolution followed by batch norm."""
+
+    def __init__(self, c_in, c_out, k, stride, padding, groups):
+        super().__init__()
+        self.conv = nn.Conv2d(
+            c_in, c_out, k, stride=stride, padding=padding, groups=groups, bias=False
+        )
+        self.bn = nn.BatchNorm2d(c_out, eps=BN_EPS, momentum=BN_MOMENTUM)
+
+    def forward(self, x):
+        return self.bn(self.conv(x))
+
+
+class Branch(nn.Module):
+    """Convs in order, ReLU between them and none after the last."""
+
+    def __init__(self, layers):
+        super().__init__()
+        self.layers = nn.ModuleList(layers)
+
+    def forward(self, x):
+        last = len(self.layers) - 1
+        for i, layer in enumerate(self.layers):
+            x = layer(x)
+            if i < last:
+                x = F.relu(x)
+        return x
+
+
+class ResidualBlock(nn.Module):
+    """ReLU(sum of the parallel branches + shortcut); identity shortcut when None."""
+
+    def __init__(self, branches, shortcut):
+        super().__init__()
+        self.branches = nn.ModuleList(branches)
+        self.shortcut = shortcut
+
+    def forward(self, x):
+        y = None
+        for branch in self.branches:
+            b = branch(x)
+            y = b if y is None else y + b
+        s = x if self.shortcut is None else self.shortcut(x)
+        return F.relu(y + s)
+
+
+class Network(nn.Module):
+    """The network; ConvBn arguments are (c_in, c_out, k, stride, padding, groups)."""
+
+    def __init__(self):
+        super().__init__()
+"#;
+    let tail = r#"
+    def forward(self, x):
+        x = F.relu(self.stem(x))
+        for block in self.blocks:
+            x = block(x)
+        return self.head(x.mean(dim=(2, 3)))
+
+
+_DTYPES = {"F32": torch.float32, "F64": torch.float64, "I64": torch.int64, "I32": torch.int32}
+
+
+def read_safetensors(path):
+    """Reads a .safetensors file into a dict of tensors (torch only, little-endian host)."""
+    data = Path(path).read_bytes()
+    (n,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8 : 8 + n])
+    header.pop("__metadata__", None)
+    out = {}
+    for name, h in header.items():
+        start, end = h["data_offsets"]
+        dtype = _DTYPES[h["dtype"]]
+        raw = bytearray(data[8 + n + start : 8 + n + end])
+        t = torch.frombuffer(raw, dtype=dtype) if raw else torch.empty(0, dtype=dtype)
+        out[name] = t.reshape(h["shape"])
+    return out
+
+
+def load(path=None, device="cpu"):
+    """The network with the exported weights (model.safetensors beside this file), eval mode."""
+    path = HERE / "model.safetensors" if path is None else Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path}: no weights (export with --train, or from a run with trained weights)"
+        )
+    net = Network()
+    net.load_state_dict(read_safetensors(path))
+    return net.to(device).eval()
+
+
+def check(directory=HERE):
+    """Largest |logit difference| between this module and burn on the stored check batch."""
+    directory = Path(directory)
+    batch = read_safetensors(directory / "check.safetensors")
+    net = load(directory / "model.safetensors")
+    with torch.no_grad():
+        logits = net(batch["input"])
+    return (logits - batch["logits"]).abs().max().item(), int(batch["input"].shape[0])
+
+
+if __name__ == "__main__":
+    diff, n = check(Path(sys.argv[1]) if len(sys.argv) > 1 else HERE)
+    print(json.dumps({"network": NETWORK_ID, "samples": n, "max_abs_logit_diff": diff}))
+"#;
+    format!("{header}{classes}{}{tail}", network_init(arch))
+}
