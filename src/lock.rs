@@ -72,9 +72,9 @@ fn try_flock(_: &std::fs::File) -> bool {
 }
 
 /// Removes the temporary files an interrupted atomic write left in `dir`: `.NAME.tmpPID` files
-/// (see [`crate::error::write_atomic`]) whose process is no longer running. Returns how many
-/// were removed.
-pub fn remove_stale_temp_files(dir: &Path) -> usize {
+/// (see [`crate::error::write_atomic`]) whose `NAME` starts with `prefix` and whose process is
+/// no longer running. Returns how many were removed.
+pub fn remove_stale_temp_files(dir: &Path, prefix: &str) -> usize {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return 0;
     };
@@ -83,6 +83,7 @@ pub fn remove_stale_temp_files(dir: &Path) -> usize {
         let name = e.file_name().to_string_lossy().into_owned();
         let Some(pid) = name
             .strip_prefix('.')
+            .filter(|n| n.starts_with(prefix))
             .and_then(|n| n.rsplit_once(".tmp"))
             .and_then(|(_, pid)| pid.parse::<u32>().ok())
         else {
@@ -126,7 +127,8 @@ mod tests {
         std::fs::write(d.join(".history.csv.tmp999999999"), "x").unwrap();
         std::fs::write(d.join(format!(".a.json.tmp{}", std::process::id())), "x").unwrap();
         std::fs::write(d.join("keep.csv"), "x").unwrap();
-        assert_eq!(remove_stale_temp_files(&d), 1);
+        assert_eq!(remove_stale_temp_files(&d, "a."), 0);
+        assert_eq!(remove_stale_temp_files(&d, ""), 1);
         assert!(d.join("keep.csv").exists());
         std::fs::remove_dir_all(d).unwrap();
     }

@@ -1,7 +1,7 @@
 //! `analognas search` and `analognas report`.
 
 use analognas::error::{Error, Result};
-use analognas::pipeline::{Run, RunOptions, Scoring, SearchRequest};
+use analognas::pipeline::{Overwrite, Run, RunOptions, RunSpec, Scoring, SearchRequest};
 use analognas::search::AlgorithmKind;
 use analognas::task::Task;
 use clap::Args;
@@ -63,6 +63,9 @@ pub struct SearchArgs {
     /// Continue the run in this directory from its checkpoint (settings come from its run.json).
     #[arg(long)]
     pub resume: Option<PathBuf>,
+    /// Replace the run files of an existing --out directory (other files stay).
+    #[arg(long, conflicts_with = "resume")]
+    pub force: bool,
     /// Where validation's measurements run.
     #[command(flatten)]
     pub executor: super::ExecutorArgs,
@@ -79,12 +82,28 @@ pub struct ReportArgs {
 
 /// Runs `search`.
 pub fn run(a: SearchArgs) -> Result<()> {
-    let (mut run, progress_label) = match &a.resume {
-        Some(dir) => (resume(&a, dir)?, "resumed"),
-        None => (create(&a)?, "started"),
+    // Everything that can fail on bad input (settings, surrogate, data, executor) is checked
+    // before the run directory is created or touched.
+    let (mut run, mut scoring, executor, progress_label) = match &a.resume {
+        Some(dir) => {
+            let run = resume(&a, dir)?;
+            let scoring = Scoring::for_run(&run)?;
+            let executor = a.executor.executor(false, &run.dir.join("slurm"))?;
+            (run, scoring, executor, "resumed")
+        }
+        None => {
+            let (spec, out) = new_spec(&a)?;
+            let scoring = Scoring::for_spec(&spec, &out)?;
+            let executor = a.executor.executor(false, &out.join("slurm"))?;
+            let overwrite = if a.force {
+                Overwrite::Force
+            } else {
+                Overwrite::Never
+            };
+            let run = Run::create_with(&out, spec, overwrite)?;
+            (run, scoring, executor, "started")
+        }
     };
-    let executor = a.executor.executor(false, &run.dir.join("slurm"))?;
-    let mut scoring = Scoring::for_run(&run)?;
     eprintln!(
         "analognas: {progress_label} {} search in {} ({} x {}, seed {}, scorer {}, measurements {})",
         run.info.settings.algorithm.name(),
@@ -117,7 +136,7 @@ pub fn run(a: SearchArgs) -> Result<()> {
     Ok(())
 }
 
-fn create(a: &SearchArgs) -> Result<Run> {
+fn new_spec(a: &SearchArgs) -> Result<(RunSpec, PathBuf)> {
     let req = SearchRequest {
         task: a.task,
         data: a.data.clone(),
@@ -136,7 +155,7 @@ fn create(a: &SearchArgs) -> Result<Run> {
     };
     let spec = req.spec()?;
     let out = a.out.clone().unwrap_or_else(|| req.default_out());
-    Run::create(&out, spec)
+    Ok((spec, out))
 }
 
 fn resume(a: &SearchArgs, dir: &Path) -> Result<Run> {

@@ -77,6 +77,18 @@ pub fn collect(
         version: env!("CARGO_PKG_VERSION").to_string(),
         ..provenance.clone()
     };
+    // One writer per CSV: a second collection into the same file is refused while this one
+    // runs (the lock is released when this function returns or the process dies).
+    let dir = out
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let _lock = crate::lock::Lock::acquire(&dir.join(format!(".{name}.lock")), out)?;
+    crate::lock::remove_stale_temp_files(dir, &name);
     let existing = if out.exists() {
         Dataset::read(out)?
     } else {

@@ -31,18 +31,43 @@ impl Scoring {
     /// run validates, hardware-aware training on the run's task as the measurer (trained
     /// networks kept under `<run>/models/<id>` for `analognas export`).
     pub fn for_run(run: &Run) -> Result<Self> {
-        let scorer = build_scorer(&run.info.surrogate, &run.profile)?;
-        let measurer: Option<Box<dyn Measurer>> =
-            if run.info.validate_top == 0 || run.info.surrogate == SYNTHETIC {
-                None
-            } else {
-                Some(Box::new(validation_measurer(
-                    run.info.task,
-                    run.info.data.as_deref().map(Path::new),
-                    &run.profile,
-                    &run.dir,
-                )?))
-            };
+        Self::build(
+            &run.info.surrogate,
+            run.info.validate_top,
+            run.info.task,
+            run.info.data.as_deref().map(Path::new),
+            &run.profile,
+            &run.dir,
+        )
+    }
+
+    /// The scoring a new run of `spec` in `dir` will have, built before anything is written,
+    /// so that a bad surrogate or data folder leaves no run directory behind.
+    pub fn for_spec(spec: &super::RunSpec, dir: &Path) -> Result<Self> {
+        Self::build(
+            &spec.surrogate,
+            spec.validate_top,
+            spec.task,
+            spec.data.as_deref().map(Path::new),
+            &spec.profile,
+            dir,
+        )
+    }
+
+    fn build(
+        surrogate: &str,
+        validate_top: usize,
+        task: Task,
+        data: Option<&Path>,
+        profile: &HwProfile,
+        dir: &Path,
+    ) -> Result<Self> {
+        let scorer = build_scorer(surrogate, profile)?;
+        let measurer: Option<Box<dyn Measurer>> = if validate_top == 0 || surrogate == SYNTHETIC {
+            None
+        } else {
+            Some(Box::new(validation_measurer(task, data, profile, dir)?))
+        };
         Ok(Scoring { scorer, measurer })
     }
 

@@ -51,10 +51,53 @@ pub struct Checkpoint {
 }
 
 impl Checkpoint {
-    /// Writes the checkpoint atomically.
-    pub fn save(&self, path: &Path) -> Result<()> {
+    /// Writes the checkpoint atomically; with `sync`, also durably (synced to disk). Without,
+    /// a killed process still leaves a whole checkpoint (the rename is atomic), and a power
+    /// loss at worst costs the generations since the last synced one.
+    pub fn save(&self, path: &Path, sync: bool) -> Result<()> {
         let text = serde_json::to_string(self).expect("a checkpoint serializes");
-        crate::error::write_atomic(path, text.as_bytes())
+        if sync {
+            crate::error::write_atomic(path, text.as_bytes())
+        } else {
+            crate::error::write_atomic_unsynced(path, text.as_bytes())
+        }
+    }
+
+    /// Checks the checkpoint against the run's settings (`run.json`): the same seed, a
+    /// non-empty population no larger than the run's, generations within the run.
+    pub fn check(&self, path: &Path, settings: &crate::search::SearchSettings) -> Result<()> {
+        let bad = |field: &str, expected: String, got: String| {
+            Err(super::RunFileError::inconsistent(
+                path,
+                format!("field {field}: expected {expected} (run.json), got {got}"),
+            )
+            .into())
+        };
+        if self.seed != settings.seed {
+            return bad("seed", settings.seed.to_string(), self.seed.to_string());
+        }
+        if self.population.is_empty() || self.population.len() > settings.population {
+            return bad(
+                "population",
+                format!("1 to {} members", settings.population),
+                self.population.len().to_string(),
+            );
+        }
+        if self.generations_done == 0 || self.generations_done > settings.generations {
+            return bad(
+                "generations_done",
+                format!("1 to {}", settings.generations),
+                self.generations_done.to_string(),
+            );
+        }
+        if self.history_rows < self.population.len() {
+            return bad(
+                "history_rows",
+                format!("at least the population's {}", self.population.len()),
+                self.history_rows.to_string(),
+            );
+        }
+        Ok(())
     }
 
     /// Reads a checkpoint.

@@ -86,7 +86,8 @@ pub fn parse_history(file: &str, text: &str) -> Result<Vec<Trial>> {
         .has_headers(true)
         .flexible(true)
         .from_reader(text.as_bytes());
-    let mut out = Vec::new();
+    let mut out: Vec<Trial> = Vec::new();
+    let mut first_line = std::collections::HashMap::new();
     for rec in rdr.records() {
         let f = rec.map_err(|e| RunFileError::Csv {
             path: file.to_string(),
@@ -133,6 +134,12 @@ pub fn parse_history(file: &str, text: &str) -> Result<Vec<Trial>> {
                 params: int(8, "params")?,
             })
         };
+        if let Some(first) = first_line.insert(f[1].to_string(), line) {
+            return Err(at(&format!(
+                "field id: expected each genome once, got {} again (first on line {first})",
+                &f[1]
+            )));
+        }
         out.push(Trial {
             generation: int(0, "generation")?,
             id: f[1].to_string(),
@@ -196,10 +203,14 @@ impl HistoryWriter {
     }
 }
 
-/// Reads the first `bytes` bytes of `history.csv`, checks that they parse into `rows` rows,
-/// and only then rewrites the file atomically when it holds more (rows written after the
-/// checkpoint). A mismatch leaves the file as it was.
-pub fn history_at_checkpoint(path: &Path, bytes: u64, rows: usize) -> Result<Vec<Trial>> {
+/// Reads the first `bytes` bytes of `history.csv` and checks that they parse into `rows`
+/// rows; returns the trials and whether the file holds more (rows written after the
+/// checkpoint, which [`truncate_history`] cuts). Changes nothing.
+pub fn read_history_at_checkpoint(
+    path: &Path,
+    bytes: u64,
+    rows: usize,
+) -> Result<(Vec<Trial>, bool)> {
     let data = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     let name = path.display().to_string();
     if (data.len() as u64) < bytes {
@@ -226,8 +237,21 @@ pub fn history_at_checkpoint(path: &Path, bytes: u64, rows: usize) -> Result<Vec
         )
         .into());
     }
-    if data.len() as u64 > bytes {
-        crate::error::write_atomic(path, kept)?;
+    Ok((trials, data.len() as u64 > bytes))
+}
+
+/// Cuts `history.csv` to its first `bytes` bytes, atomically.
+pub fn truncate_history(path: &Path, bytes: u64) -> Result<()> {
+    let data = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let keep = (bytes as usize).min(data.len());
+    crate::error::write_atomic(path, &data[..keep])
+}
+
+/// [`read_history_at_checkpoint`], then [`truncate_history`] when the file holds more.
+pub fn history_at_checkpoint(path: &Path, bytes: u64, rows: usize) -> Result<Vec<Trial>> {
+    let (trials, extra) = read_history_at_checkpoint(path, bytes, rows)?;
+    if extra {
+        truncate_history(path, bytes)?;
     }
     Ok(trials)
 }

@@ -13,7 +13,10 @@ mod validation;
 
 pub use checkpoint::*;
 pub use error::RunFileError;
-pub use history::{HISTORY_HEADER, HistoryWriter, history_at_checkpoint, parse_history};
+pub use history::{
+    HISTORY_HEADER, HistoryWriter, history_at_checkpoint, parse_history,
+    read_history_at_checkpoint, truncate_history,
+};
 pub use validation::*;
 
 use crate::error::Result;
