@@ -81,10 +81,9 @@ fn slow_search_child() {
     .unwrap();
 }
 
-/// Starts [`slow_search_child`] on `dir` (resuming it with `resume`), waits for
-/// `dir/checkpoint.json`, lets it run `after` longer and kills it with SIGKILL; returns whether
-/// it was still running when killed.
-fn kill_mid_run(dir: &Path, resume: bool, after: Duration) -> bool {
+/// Starts [`slow_search_child`] on `dir` (resuming it with `resume`) and waits until it has
+/// written a new `dir/checkpoint.json`.
+fn start_slow_child(dir: &Path, resume: bool) -> std::process::Child {
     let mut cmd = Command::new(std::env::current_exe().unwrap());
     cmd.args([
         "--ignored",
@@ -100,14 +99,16 @@ fn kill_mid_run(dir: &Path, resume: bool, after: Duration) -> bool {
     if resume {
         cmd.env("ANALOGNAS_KILL_RESUME", "1");
     }
+    let seen_before = std::fs::metadata(dir.join("checkpoint.json"))
+        .map(|m| m.modified().unwrap())
+        .ok();
     let mut child = cmd.spawn().unwrap();
     let ck = dir.join("checkpoint.json");
     let t0 = Instant::now();
-    let seen = std::fs::metadata(&ck).map(|m| m.modified().unwrap()).ok();
     loop {
         let now = std::fs::metadata(&ck).map(|m| m.modified().unwrap()).ok();
-        if now.is_some() && now != seen {
-            break;
+        if now.is_some() && now != seen_before {
+            return child;
         }
         assert!(
             t0.elapsed() < Duration::from_secs(60),
@@ -119,11 +120,196 @@ fn kill_mid_run(dir: &Path, resume: bool, after: Duration) -> bool {
         );
         std::thread::sleep(Duration::from_millis(5));
     }
+}
+
+/// Starts [`slow_search_child`] on `dir` (resuming it with `resume`), waits for a checkpoint,
+/// lets it run `after` longer and kills it with SIGKILL; returns whether it was still running
+/// when killed.
+fn kill_mid_run(dir: &Path, resume: bool, after: Duration) -> bool {
+    let mut child = start_slow_child(dir, resume);
     std::thread::sleep(after);
     let running = child.try_wait().unwrap().is_none();
     child.kill().unwrap();
     child.wait().unwrap();
     running
+}
+
+/// Issue 12: two processes on one run directory: the second is refused with the holder's pid
+/// and changes nothing.
+#[test]
+fn a_second_search_on_a_running_directory_is_refused() {
+    let base = fresh_dir("search-lock");
+    let d = base.join("run");
+    let mut child = start_slow_child(&d, false);
+    let pid = child.id().to_string();
+    let ds = d.to_str().unwrap();
+    for args in [
+        vec!["search", "--resume", ds],
+        vec!["search", "--surrogate", "synthetic", "--out", ds, "--force"],
+    ] {
+        let o = run(&args);
+        assert_input_error(&o, &[ds, "in use by another analognas process", &pid]);
+    }
+    let o = search(&d, &["--seed", "4"]);
+    assert_input_error(&o, &["already holds a run", "--resume"]);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // The lock dies with the process: the run resumes and finishes.
+    let o = run(&["search", "--resume", ds]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    std::fs::remove_dir_all(base).unwrap();
+}
+
+/// Every file of a directory, by name, with its bytes; but the lock file, which holds the pid
+/// of whichever process last held the directory.
+fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().is_file() && e.file_name() != ".analognas.lock")
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// Issue 12: a resume that fails leaves every file as it was (history.csv is not cut before the
+/// rest has been checked).
+#[test]
+fn a_failed_resume_changes_nothing() {
+    let base = fresh_dir("search-badresume");
+    let d = base.join("run");
+    let o = search(&d, &["--population", "12", "--generations", "3"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let ck_path = d.join("checkpoint.json");
+    let good: serde_json::Value = serde_json::from_str(&read(&d, "checkpoint.json")).unwrap();
+    let history = read(&d, "history.csv");
+    let first_row = history.lines().nth(1).unwrap().to_string();
+    let cases: Vec<(&str, Box<dyn Fn(&mut serde_json::Value)>, &str)> = vec![
+        (
+            "history_bytes past the end",
+            Box::new(|c| c["history_bytes"] = 100_000.into()),
+            "expected at least 100000 bytes",
+        ),
+        (
+            "fewer bytes than rows",
+            Box::new(|c| c["history_bytes"] = 200.into()),
+            "history.csv",
+        ),
+        (
+            "empty population",
+            Box::new(|c| c["population"] = serde_json::json!([])),
+            "field population",
+        ),
+        (
+            "generations past the run",
+            Box::new(|c| c["generations_done"] = 1000.into()),
+            "field generations_done",
+        ),
+    ];
+    for (what, edit, needle) in cases {
+        let mut ck = good.clone();
+        edit(&mut ck);
+        std::fs::write(&ck_path, serde_json::to_string(&ck).unwrap()).unwrap();
+        // Rows after the checkpoint would be cut by a resume that went ahead.
+        std::fs::write(d.join("history.csv"), format!("{history}{first_row}\n")).unwrap();
+        let before = snapshot(&d);
+        let o = run(&[
+            "search",
+            "--resume",
+            d.to_str().unwrap(),
+            "--generations",
+            "5",
+        ]);
+        assert_input_error(&o, &[needle]);
+        assert_eq!(snapshot(&d), before, "{what}: files changed");
+    }
+    std::fs::remove_dir_all(base).unwrap();
+}
+
+/// Issue 12: `--out` never replaces what the user did not ask to replace; `--force` does; a
+/// failed start leaves no directory behind; stale temp files go at the next start.
+#[test]
+fn out_is_new_or_forced_and_failed_starts_leave_nothing() {
+    let base = fresh_dir("search-out");
+    let mine = base.join("mine");
+    std::fs::create_dir_all(&mine).unwrap();
+    std::fs::write(mine.join("report.md"), "my notes").unwrap();
+    let o = search(&mine, &["--population", "8", "--generations", "2"]);
+    assert_input_error(&o, &["exists and is not empty", "--force"]);
+    assert_eq!(snapshot(&mine).len(), 1);
+    assert!(!mine.join(".analognas.lock").exists());
+    assert_eq!(read(&mine, "report.md"), "my notes");
+
+    let file = base.join("afile");
+    std::fs::write(&file, "x").unwrap();
+    let o = search(&file, &["--population", "8", "--generations", "2"]);
+    assert_input_error(&o, &["is a file"]);
+
+    let d = base.join("run");
+    let o = search(&d, &["--population", "8", "--generations", "2"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    std::fs::write(d.join(".checkpoint.json.tmp999999999"), "half").unwrap();
+    let o = search(
+        &d,
+        &[
+            "--population",
+            "8",
+            "--generations",
+            "2",
+            "--seed",
+            "5",
+            "--force",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(read(&d, "run.json").contains("\"seed\": 5"));
+    assert!(!d.join(".checkpoint.json.tmp999999999").exists());
+
+    let stub = base.join("stub");
+    let o = run(&[
+        "search",
+        "--surrogate",
+        "no/such/model.json",
+        "--out",
+        stub.to_str().unwrap(),
+    ]);
+    assert_input_error(&o, &["--surrogate"]);
+    assert!(!stub.exists(), "a failed start left {}", stub.display());
+    let o = run(&[
+        "search",
+        "--task",
+        "mnist",
+        "--data",
+        "no/such/folder",
+        "--surrogate",
+        "synthetic",
+        "--population",
+        "8",
+        "--out",
+        stub.to_str().unwrap(),
+    ]);
+    // The synthetic scorer validates nothing, so its run needs no data: it may start. With
+    // the shipped surrogate the data is needed for validation and a bad folder stops the start.
+    let _ = o;
+    let _ = std::fs::remove_dir_all(&stub);
+    let o = run(&[
+        "search",
+        "--data",
+        "no/such/folder",
+        "--task",
+        "mnist",
+        "--out",
+        stub.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(!stub.exists(), "a failed start left {}", stub.display());
+    std::fs::remove_dir_all(base).unwrap();
 }
 
 #[test]

@@ -388,7 +388,34 @@ impl Run {
         if let Some(k) = validate_top {
             run.info.validate_top = k;
         }
+        run.check_resumable()?;
         Ok(run)
+    }
+
+    /// Checks, without changing any file, that the run's checkpoint and history fit together
+    /// and with `run.json`, so that a resume fails before it starts rather than midway.
+    pub fn check_resumable(&self) -> Result<()> {
+        let ck_path = self.dir.join(CHECKPOINT_JSON);
+        if !ck_path.exists() {
+            return Ok(());
+        }
+        let ck = Checkpoint::load(&ck_path)?;
+        ck.check(&ck_path, &self.info.settings)?;
+        let (trials, _) = read_history_at_checkpoint(
+            &self.dir.join(HISTORY_CSV),
+            ck.history_bytes,
+            ck.history_rows,
+        )?;
+        let ids: Vec<String> = ck.population.iter().map(|m| m.id.clone()).collect();
+        Search::resume(
+            &self.space,
+            self.info.task,
+            self.info.settings.clone(),
+            trials,
+            &ids,
+            ck.generations_done,
+        )?;
+        Ok(())
     }
 
     /// Runs the remaining generations (continuing from `checkpoint.json` when there is one),
