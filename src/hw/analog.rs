@@ -589,6 +589,105 @@ pub fn digital_forward(weights: &NetworkWeights, x: &[f32], batch: usize) -> Vec
     Graph::new(weights).run(&DigitalEngine { layers }, x, batch, 0)
 }
 
+/// The periphery of a profile applied to exact weights (no PCM device): the forward pass of an
+/// analog layer during hardware-aware training (DESIGN.md 3.4), as AIHWKit's
+/// `InferenceRPUConfig` runs it. The matrix is split over the profile's tiles and scaled as its
+/// `weight_scaling` says; each of noise management, DAC, output noise and ADC is on as the
+/// profile's `[training]` switches say (bound management goes with the ADC).
+#[derive(Debug)]
+pub struct PeripheryProduct {
+    periphery: Periphery,
+    profile: HwProfile,
+    rng: SeededRng,
+    ws: Workspace,
+}
+
+impl PeripheryProduct {
+    /// The training periphery of `profile`, drawing its output noise from `rng`; `None` when
+    /// every switch of `[training]` is off.
+    pub fn for_training(profile: &HwProfile, rng: SeededRng) -> Option<Self> {
+        let t = &profile.training;
+        if !(t.forward_noise_management || t.forward_dac || t.forward_out_noise || t.forward_adc) {
+            return None;
+        }
+        let mut periphery = Periphery::new(profile);
+        if !t.forward_noise_management {
+            periphery.noise_management = false;
+        }
+        if !t.forward_dac {
+            periphery.inp_step = 0.0;
+            periphery.inp_inv = 0.0;
+            periphery.inp_bound = f32::INFINITY;
+        }
+        if !t.forward_out_noise {
+            periphery.out_noise = 0.0;
+        }
+        if !t.forward_adc {
+            periphery.out_step = 0.0;
+            periphery.out_inv = 0.0;
+            periphery.out_bound = f32::INFINITY;
+            periphery.bound_management = false;
+        }
+        let max_factor = super::PeripheryConfig::MAX_BM_FACTOR as f32;
+        if periphery.bm_max_factor.is_nan() || periphery.bm_max_factor > max_factor {
+            periphery.bm_max_factor = max_factor;
+        }
+        Some(PeripheryProduct {
+            periphery,
+            profile: profile.clone(),
+            rng,
+            ws: Workspace::default(),
+        })
+    }
+}
+
+impl crate::nn::AnalogProduct for PeripheryProduct {
+    fn product(&mut self, w: &[f32], rows: usize, cols: usize, x: &[f32], m: usize) -> Vec<f32> {
+        let mut out = vec![0f32; cols * m];
+        let slots = tile_slots(rows, cols, &self.profile);
+        let mut i = 0;
+        while i < slots.len() {
+            let s = slots[i];
+            let xs = &x[s.row0 * m..(s.row0 + s.rows) * m];
+            self.periphery.prepare_inputs(xs, s.rows, m, &mut self.ws);
+            while i < slots.len() && slots[i].row0 == s.row0 {
+                let t = slots[i];
+                let mut sub = sub_matrix(w, cols, &t);
+                let (scale, col_scale) =
+                    weight_scales(&sub, t.cols, self.profile.tile.weight_scaling);
+                match &col_scale {
+                    Some(cs) => {
+                        for row in sub.chunks_exact_mut(t.cols) {
+                            row.iter_mut().zip(cs).for_each(|(v, s)| *v /= s);
+                        }
+                    }
+                    None => sub.iter_mut().for_each(|v| *v /= scale),
+                }
+                self.periphery.tile_output(
+                    &sub,
+                    t.rows,
+                    t.cols,
+                    xs,
+                    m,
+                    &mut self.ws,
+                    &mut self.rng,
+                    scale,
+                    col_scale.as_deref(),
+                    &mut out[t.col0 * m..],
+                    m,
+                    t.row0 > 0,
+                );
+                i += 1;
+            }
+        }
+        out
+    }
+
+    fn digital_depthwise(&self) -> bool {
+        self.profile.tile.digital_depthwise()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

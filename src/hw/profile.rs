@@ -26,7 +26,7 @@ pub struct HwProfile {
     pub periphery: PeripheryConfig,
     /// Global drift compensation.
     pub drift_compensation: DriftCompensationConfig,
-    /// Weight noise used by hardware-aware training.
+    /// Weight noise and periphery of hardware-aware training.
     pub training: TrainingNoiseConfig,
 }
 
@@ -175,7 +175,8 @@ pub enum WeightClip {
     Sigma,
 }
 
-/// Noise of hardware-aware training (DESIGN.md 3.4).
+/// Noise of hardware-aware training (DESIGN.md 3.4): weight noise, and which parts of the
+/// periphery the training forward applies (as AIHWKit's `InferenceRPUConfig` does).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TrainingNoiseConfig {
@@ -187,6 +188,17 @@ pub struct TrainingNoiseConfig {
     /// Bound of the clipping (a value or a number of sigmas). Range: > 0 and <= 100.
     /// Default: 2.5.
     pub clip_value: f64,
+    /// Whether the training forward of every analog layer divides each input vector by its
+    /// abs-max (`[periphery]` noise management, if that is "abs_max"). Default: false.
+    pub forward_noise_management: bool,
+    /// Whether the training forward quantises and clips inputs with the DAC of `[periphery]`
+    /// (straight-through gradient). Default: false.
+    pub forward_dac: bool,
+    /// Whether the training forward adds the output noise of `[periphery]`. Default: false.
+    pub forward_out_noise: bool,
+    /// Whether the training forward quantises and clips outputs with the ADC of `[periphery]`,
+    /// with its bound management (straight-through gradient). Default: false.
+    pub forward_adc: bool,
 }
 
 impl Default for HwProfile {
@@ -257,6 +269,10 @@ impl Default for TrainingNoiseConfig {
             weight_noise: 0.06,
             clip: WeightClip::Sigma,
             clip_value: 2.5,
+            forward_noise_management: false,
+            forward_dac: false,
+            forward_out_noise: false,
+            forward_adc: false,
         }
     }
 }
