@@ -7,5 +7,6 @@ mod cli_search;
 mod cli_slurm;
 mod cli_surrogate;
 mod cli_train;
+mod design_figures;
 mod torch_export;
 mod util;

@@ -34,6 +34,13 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 3)]
         reps: usize,
     },
+    /// Hardware-aware training through the periphery (DESIGN.md 3.4): each network trained on
+    /// digits with several seeds digitally, with weight noise, and with weight noise plus the
+    /// training periphery; accuracy at 1 s / 1 d / 30 d / 1 y with 95 % confidence intervals.
+    #[command(
+        after_help = "Example:\n  analognas bench hwa --seeds 5 --epochs 10 --reps 3\n  analognas bench hwa --network 'oc0=32 ks0=3 | r1b1Dw2 r1b1Dw2' --mode weight-noise --reps 5"
+    )]
+    Hwa(HwaBenchArgs),
     /// A surrogate-only search of population 200 for 200 generations (the paper's setting):
     /// with the synthetic test scorer and with the shipped surrogate.
     #[command(
@@ -76,6 +83,34 @@ pub struct AnalogBenchArgs {
     pub json: bool,
 }
 
+/// Arguments of `bench hwa`.
+#[derive(Args, Debug)]
+pub struct HwaBenchArgs {
+    /// Network to train (repeatable): a reference name or a genome summary such as
+    /// `oc0=48 ks0=5 | r1b1Cw1 r1b1Cw3` (downsampling last_two). Default: resnet8,
+    /// `oc0=48 ks0=5 | r1b1Cw1 r1b1Cw3`, `oc0=16 ks0=3 | r1b1Aw2 r1b1Bw4`.
+    #[arg(long = "network")]
+    pub networks: Vec<String>,
+    /// Training mode (repeatable): digital, weight-noise, periphery. Default: all three.
+    #[arg(long = "mode", value_parser = ["digital", "weight-noise", "periphery"])]
+    pub modes: Vec<String>,
+    /// Training seeds per network and mode.
+    #[arg(long, default_value_t = 5)]
+    pub seeds: usize,
+    /// Training epochs.
+    #[arg(long, default_value_t = 10)]
+    pub epochs: usize,
+    /// Programmings per trained model.
+    #[arg(long, default_value_t = 3)]
+    pub reps: usize,
+    /// Hardware profile (noise levels, periphery and the chip the models are evaluated on).
+    #[arg(long, default_value = "hw_profiles/pcm_aihwkit.toml")]
+    pub profile: PathBuf,
+    /// Print the rows as JSON instead of the table.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// Runs a bench subcommand.
 pub fn run(cmd: BenchCommand) -> Result<()> {
     match cmd {
@@ -100,6 +135,46 @@ pub fn run(cmd: BenchCommand) -> Result<()> {
                 );
             } else {
                 print!("{}", report.to_text());
+            }
+            Ok(())
+        }
+        BenchCommand::Hwa(a) => {
+            use analognas::bench::hwa::{HwaBenchConfig, HwaMode, hwa, hwa_table};
+            if a.seeds == 0 || a.epochs == 0 || a.reps == 0 {
+                return Err(Error::input(
+                    "--seeds, --epochs and --reps: expected integers >= 1",
+                ));
+            }
+            let profile = HwProfile::load(analognas::files::shipped_path(&a.profile))?;
+            let mut cfg = HwaBenchConfig {
+                seeds: a.seeds,
+                epochs: a.epochs,
+                reps: a.reps,
+                ..HwaBenchConfig::default()
+            };
+            if !a.networks.is_empty() {
+                cfg.networks = a.networks.clone();
+            }
+            if !a.modes.is_empty() {
+                cfg.modes = a
+                    .modes
+                    .iter()
+                    .map(|m| match m.as_str() {
+                        "digital" => HwaMode::Digital,
+                        "weight-noise" => HwaMode::WeightNoise,
+                        _ => HwaMode::Periphery,
+                    })
+                    .collect();
+            }
+            let data = analognas::data::load(Task::Digits, None, 0)?;
+            let rows = hwa(&profile, &data, &cfg, &mut |line| eprintln!("{line}"))?;
+            if a.json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&rows).expect("rows serialize")
+                );
+            } else {
+                print!("{}", hwa_table(&rows, &profile, &cfg));
             }
             Ok(())
         }

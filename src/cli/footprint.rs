@@ -61,8 +61,8 @@ pub fn run(a: FootprintArgs) -> Result<()> {
         arch.classes
     );
     println!(
-        "{:<24} {:>7} {:>7} {:>6} {:>8}",
-        "layer", "rows", "cols", "tiles", "util"
+        "{:<24} {:>7} {:>7} {:>6} {:>8} {:>10}",
+        "layer", "rows", "cols", "tiles", "util", "MACs"
     );
     for l in &f.layers {
         let util = if l.digital {
@@ -71,17 +71,18 @@ pub fn run(a: FootprintArgs) -> Result<()> {
             format!("{:.1}%", 100.0 * l.utilisation)
         };
         println!(
-            "{:<24} {:>7} {:>7} {:>6} {:>8}",
-            l.name, l.rows, l.cols, l.tiles, util
+            "{:<24} {:>7} {:>7} {:>6} {:>8} {:>10}",
+            l.name, l.rows, l.cols, l.tiles, util, l.macs
         );
     }
     println!(
-        "total: {} tiles, utilisation {:.1}%, {} layers, {} params, {} MACs",
+        "total: {} tiles, utilisation {:.1}%, {} layers, {} params, {} MACs ({} digital)",
         f.tiles,
         100.0 * f.utilisation,
         f.layers.len(),
         f.params,
-        f.macs
+        f.macs,
+        f.digital_macs
     );
     Ok(())
 }

@@ -19,7 +19,7 @@ pub struct TrainOptions {
     /// Wall-clock training budget in seconds instead of epochs.
     #[arg(long)]
     pub seconds: Option<f64>,
-    /// Hardware-aware weight noise relative to max|W| (default: the profile's training.weight_noise; 0 = digital).
+    /// Hardware-aware weight noise relative to max|W| (default: the profile's training.weight_noise; 0 = digital, without the training periphery too).
     #[arg(long)]
     pub hwa_noise: Option<f64>,
     /// Leading epochs without noise.
@@ -58,6 +58,10 @@ impl TrainOptions {
                 )));
             }
             cfg.hwa_noise = n;
+            if n == 0.0 {
+                // Digital training: no training periphery either.
+                cfg.forward_periphery = None;
+            }
         }
         if self.batch_size == 0 {
             return Err(Error::input(

@@ -24,7 +24,8 @@ use super::exec::{DigitalEngine, Graph, MatrixEngine};
 use super::pcm::{PcmModel, ProgrammedWeights};
 use super::periphery::{Periphery, Workspace, matmul_wt};
 use super::weights::NetworkWeights;
-use super::{HwProfile, balanced_split};
+use super::{HwProfile, WeightScaling, balanced_split};
+use crate::nn::LayerShape;
 use crate::rng::{SeededRng, derive_seed, seeded};
 use rayon::prelude::*;
 
@@ -67,7 +68,7 @@ pub fn tile_slots(rows: usize, cols: usize, profile: &HwProfile) -> Vec<TileSlot
         .collect()
 }
 
-fn sub_matrix(w: &[f32], cols: usize, s: &TileSlot) -> Vec<f32> {
+fn sub_matrix<T: Copy>(w: &[T], cols: usize, s: &TileSlot) -> Vec<T> {
     (s.row0..s.row0 + s.rows)
         .flat_map(|r| &w[r * cols + s.col0..r * cols + s.col0 + s.cols])
         .copied()
@@ -77,15 +78,21 @@ fn sub_matrix(w: &[f32], cols: usize, s: &TileSlot) -> Vec<f32> {
 #[derive(Clone, Debug)]
 struct ProgrammedTile {
     slot: TileSlot,
-    /// max |W| of the tile's target weights: the digital factor that undoes the normalisation.
+    /// The digital factor that undoes the weight scaling (max |W| of the tile with
+    /// `weight_scaling = "tile"`, 1 with "none" and "column").
     scale: f32,
+    /// Per column factor with `weight_scaling = "column"` (each column's max |W|).
+    col_scale: Option<Vec<f32>>,
     prog: ProgrammedWeights,
     /// Drift-compensation readout right after programming.
     baseline: f64,
+    /// The cells that can hold a weight, when the matrix has structural zeros.
+    nonzero: Option<Vec<bool>>,
 }
 
-/// A weight matrix (`rows` inputs x `cols` outputs) split over tiles, each tile scaled to
-/// max |W| = 1 and programmed onto PCM pairs (programming noise and drift exponents drawn once).
+/// A weight matrix (`rows` inputs x `cols` outputs) split over tiles, each tile scaled as the
+/// profile's `weight_scaling` says (max |W| = 1 per tile or per column, or not at all) and
+/// programmed onto PCM pairs (programming noise and drift exponents drawn once).
 #[derive(Clone, Debug)]
 pub struct AnalogMatrix {
     rows: usize,
@@ -109,7 +116,28 @@ impl AnalogMatrix {
         profile: &HwProfile,
         rng: &mut SeededRng,
     ) -> Self {
+        Self::program_structured(w, rows, cols, None, profile, rng)
+    }
+
+    /// [`AnalogMatrix::program`] for a matrix with structural zeros (a depthwise conv mapped
+    /// block-diagonally): `nonzero` (`rows x cols`) marks the cells that can hold a weight, and
+    /// drift compensation reads those cells only, so that the structural zeros (whose read-out
+    /// is output noise and ADC rounding, which do not drift) do not pull alpha toward 1.
+    ///
+    /// # Panics
+    /// Panics when `w` or `nonzero` is not `rows x cols`.
+    pub fn program_structured(
+        w: &[f32],
+        rows: usize,
+        cols: usize,
+        nonzero: Option<&[bool]>,
+        profile: &HwProfile,
+        rng: &mut SeededRng,
+    ) -> Self {
         assert_eq!(w.len(), rows * cols, "matrix must be rows x cols");
+        if let Some(m) = nonzero {
+            assert_eq!(m.len(), rows * cols, "structure must be rows x cols");
+        }
         let pcm = PcmModel::new(&profile.pcm);
         let mut periphery = Periphery::new(profile);
         // Bound management doubles its input reduction until it passes bm_max_factor; keeping
@@ -120,25 +148,42 @@ impl AnalogMatrix {
             periphery.bm_max_factor = max_factor;
         }
         let gdc = profile.drift_compensation.enabled;
+        let scaling = profile.tile.weight_scaling;
         let mut ws = Workspace::default();
         let tiles = tile_slots(rows, cols, profile)
             .into_iter()
             .map(|slot| {
                 let mut t = sub_matrix(w, cols, &slot);
-                let amax = t.iter().fold(0f32, |a, v| a.max(v.abs()));
-                let scale = if amax > 0.0 { amax } else { 1.0 };
-                t.iter_mut().for_each(|v| *v /= scale);
+                let (scale, col_scale) = weight_scales(&t, slot.cols, scaling);
+                match &col_scale {
+                    Some(cs) => {
+                        for row in t.chunks_exact_mut(slot.cols) {
+                            row.iter_mut().zip(cs).for_each(|(v, s)| *v /= s);
+                        }
+                    }
+                    None => t.iter_mut().for_each(|v| *v /= scale),
+                }
                 let prog = pcm.program(&t, rng);
+                let nonzero = nonzero.map(|m| sub_matrix(m, cols, &slot));
                 let baseline = if gdc {
-                    periphery.readout(&prog.weights, slot.rows, slot.cols, &mut ws, rng)
+                    periphery.readout_cells(
+                        &prog.weights,
+                        slot.rows,
+                        slot.cols,
+                        nonzero.as_deref(),
+                        &mut ws,
+                        rng,
+                    )
                 } else {
                     1.0
                 };
                 ProgrammedTile {
                     slot,
                     scale,
+                    col_scale,
                     prog,
                     baseline,
+                    nonzero,
                 }
             })
             .collect();
@@ -172,7 +217,14 @@ impl AnalogMatrix {
     pub fn programmed_weights(&self) -> Vec<f32> {
         let mut out = vec![0f32; self.rows * self.cols];
         for t in &self.tiles {
-            place(&mut out, self.cols, &t.slot, &t.prog.weights, t.scale);
+            place(
+                &mut out,
+                self.cols,
+                &t.slot,
+                &t.prog.weights,
+                t.scale,
+                t.col_scale.as_deref(),
+            );
         }
         out
     }
@@ -188,9 +240,14 @@ impl AnalogMatrix {
             .map(|t| {
                 let w = self.pcm.read(&t.prog, t_inf, rng);
                 let alpha = if self.gdc {
-                    let r = self
-                        .periphery
-                        .readout(&w, t.slot.rows, t.slot.cols, &mut ws, rng);
+                    let r = self.periphery.readout_cells(
+                        &w,
+                        t.slot.rows,
+                        t.slot.cols,
+                        t.nonzero.as_deref(),
+                        &mut ws,
+                        rng,
+                    );
                     (t.baseline / r) as f32
                 } else {
                     1.0
@@ -199,6 +256,7 @@ impl AnalogMatrix {
                     slot: t.slot,
                     w,
                     scale: t.scale,
+                    col_scale: t.col_scale.clone(),
                     alpha,
                 }
             })
@@ -212,11 +270,47 @@ impl AnalogMatrix {
     }
 }
 
-fn place(out: &mut [f32], cols: usize, s: &TileSlot, w: &[f32], scale: f32) {
+fn place(
+    out: &mut [f32],
+    cols: usize,
+    s: &TileSlot,
+    w: &[f32],
+    scale: f32,
+    col_scale: Option<&[f32]>,
+) {
     for r in 0..s.rows {
         let dst = &mut out[(s.row0 + r) * cols + s.col0..][..s.cols];
-        for (d, &v) in dst.iter_mut().zip(&w[r * s.cols..(r + 1) * s.cols]) {
-            *d = v * scale;
+        let src = &w[r * s.cols..(r + 1) * s.cols];
+        match col_scale {
+            Some(cs) => {
+                for ((d, &v), &c) in dst.iter_mut().zip(src).zip(cs) {
+                    *d = v * c;
+                }
+            }
+            None => {
+                for (d, &v) in dst.iter_mut().zip(src) {
+                    *d = v * scale;
+                }
+            }
+        }
+    }
+}
+
+/// The weight scaling of a tile's `rows x cols` matrix `t`: the scalar factor and, for
+/// `column`, the factor of each column (max |W| of the column; 1 for an all-zero column).
+fn weight_scales(t: &[f32], cols: usize, scaling: WeightScaling) -> (f32, Option<Vec<f32>>) {
+    let nonzero = |a: f32| if a > 0.0 { a } else { 1.0 };
+    match scaling {
+        WeightScaling::None => (1.0, None),
+        WeightScaling::Tile => (nonzero(t.iter().fold(0f32, |a, v| a.max(v.abs()))), None),
+        WeightScaling::Column => {
+            let mut cs = vec![0f32; cols];
+            for row in t.chunks_exact(cols) {
+                cs.iter_mut()
+                    .zip(row)
+                    .for_each(|(c, v)| *c = c.max(v.abs()));
+            }
+            (1.0, Some(cs.into_iter().map(nonzero).collect()))
         }
     }
 }
@@ -227,6 +321,7 @@ struct ReadTile {
     /// The tile's weights as read (tile units: max |W| was 1 at programming).
     w: Vec<f32>,
     scale: f32,
+    col_scale: Option<Vec<f32>>,
     alpha: f32,
 }
 
@@ -246,7 +341,14 @@ impl ReadMatrix {
     pub fn weights(&self) -> Vec<f32> {
         let mut out = vec![0f32; self.rows * self.cols];
         for t in &self.tiles {
-            place(&mut out, self.cols, &t.slot, &t.w, t.scale);
+            place(
+                &mut out,
+                self.cols,
+                &t.slot,
+                &t.w,
+                t.scale,
+                t.col_scale.as_deref(),
+            );
         }
         out
     }
@@ -289,6 +391,7 @@ impl ReadMatrix {
                     ws,
                     rng,
                     t.scale * t.alpha,
+                    t.col_scale.as_deref(),
                     &mut out[t.slot.col0 * out_stride..],
                     out_stride,
                     s.row0 > 0,
@@ -306,10 +409,21 @@ impl ReadMatrix {
     }
 }
 
+/// The cells of a grouped conv's block-diagonal `rows x c_out` matrix
+/// ([`ConvWeights::matrix`](super::ConvWeights::matrix)) that can hold a weight: row
+/// `(group * c_in/groups + ci) * k * k + j` feeds the outputs of its group only.
+fn structure(s: &LayerShape, rows: usize) -> Vec<bool> {
+    let rows_per_group = rows / s.groups;
+    let cols_per_group = s.c_out / s.groups;
+    (0..rows)
+        .flat_map(|r| (0..s.c_out).map(move |c| r / rows_per_group == c / cols_per_group))
+        .collect()
+}
+
 #[derive(Clone, Debug)]
 enum ProgrammedLayer {
     Analog(AnalogMatrix),
-    /// A layer the periphery computes digitally (depthwise with `tile.digital_depthwise`).
+    /// A layer the periphery computes digitally (depthwise with `tile.depthwise = "digital"`).
     Digital(usize, usize, Vec<f32>),
 }
 
@@ -328,25 +442,29 @@ impl AnalogNetwork {
     pub fn program(weights: &NetworkWeights, profile: &HwProfile, seed: u64) -> Self {
         let shapes = weights.layer_shapes();
         let names = shapes.iter().map(|s| s.name.clone()).collect();
-        let jobs: Vec<(usize, bool, usize, Vec<f32>)> = shapes
+        let jobs: Vec<(usize, &LayerShape, Vec<f32>)> = shapes
             .iter()
             .zip(weights.matrices())
             .enumerate()
-            .map(|(l, (s, m))| {
-                let digital = s.is_depthwise() && profile.tile.digital_depthwise;
-                (l, digital, s.c_out, m)
-            })
+            .map(|(l, (s, m))| (l, *s, m))
             .collect();
         let layers = jobs
             .into_par_iter()
-            .map(|(l, digital, cols, m)| {
+            .map(|(l, s, m)| {
+                let cols = s.c_out;
                 let rows = m.len() / cols;
-                if digital {
+                if s.is_depthwise() && profile.tile.digital_depthwise() {
                     ProgrammedLayer::Digital(rows, cols, m)
                 } else {
                     let mut rng = seeded(derive_seed(seed, l as u64));
-                    ProgrammedLayer::Analog(AnalogMatrix::program(
-                        &m, rows, cols, profile, &mut rng,
+                    let nonzero = (s.groups > 1).then(|| structure(s, rows));
+                    ProgrammedLayer::Analog(AnalogMatrix::program_structured(
+                        &m,
+                        rows,
+                        cols,
+                        nonzero.as_deref(),
+                        profile,
+                        &mut rng,
                     ))
                 }
             })
@@ -469,6 +587,105 @@ pub fn digital_forward(weights: &NetworkWeights, x: &[f32], batch: usize) -> Vec
         .map(|(s, m)| (m.len() / s.c_out, s.c_out, m))
         .collect();
     Graph::new(weights).run(&DigitalEngine { layers }, x, batch, 0)
+}
+
+/// The periphery of a profile applied to exact weights (no PCM device): the forward pass of an
+/// analog layer during hardware-aware training (DESIGN.md 3.4), as AIHWKit's
+/// `InferenceRPUConfig` runs it. The matrix is split over the profile's tiles and scaled as its
+/// `weight_scaling` says; each of noise management, DAC, output noise and ADC is on as the
+/// profile's `[training]` switches say (bound management goes with the ADC).
+#[derive(Debug)]
+pub struct PeripheryProduct {
+    periphery: Periphery,
+    profile: HwProfile,
+    rng: SeededRng,
+    ws: Workspace,
+}
+
+impl PeripheryProduct {
+    /// The training periphery of `profile`, drawing its output noise from `rng`; `None` when
+    /// every switch of `[training]` is off.
+    pub fn for_training(profile: &HwProfile, rng: SeededRng) -> Option<Self> {
+        let t = &profile.training;
+        if !(t.forward_noise_management || t.forward_dac || t.forward_out_noise || t.forward_adc) {
+            return None;
+        }
+        let mut periphery = Periphery::new(profile);
+        if !t.forward_noise_management {
+            periphery.noise_management = false;
+        }
+        if !t.forward_dac {
+            periphery.inp_step = 0.0;
+            periphery.inp_inv = 0.0;
+            periphery.inp_bound = f32::INFINITY;
+        }
+        if !t.forward_out_noise {
+            periphery.out_noise = 0.0;
+        }
+        if !t.forward_adc {
+            periphery.out_step = 0.0;
+            periphery.out_inv = 0.0;
+            periphery.out_bound = f32::INFINITY;
+            periphery.bound_management = false;
+        }
+        let max_factor = super::PeripheryConfig::MAX_BM_FACTOR as f32;
+        if periphery.bm_max_factor.is_nan() || periphery.bm_max_factor > max_factor {
+            periphery.bm_max_factor = max_factor;
+        }
+        Some(PeripheryProduct {
+            periphery,
+            profile: profile.clone(),
+            rng,
+            ws: Workspace::default(),
+        })
+    }
+}
+
+impl crate::nn::AnalogProduct for PeripheryProduct {
+    fn product(&mut self, w: &[f32], rows: usize, cols: usize, x: &[f32], m: usize) -> Vec<f32> {
+        let mut out = vec![0f32; cols * m];
+        let slots = tile_slots(rows, cols, &self.profile);
+        let mut i = 0;
+        while i < slots.len() {
+            let s = slots[i];
+            let xs = &x[s.row0 * m..(s.row0 + s.rows) * m];
+            self.periphery.prepare_inputs(xs, s.rows, m, &mut self.ws);
+            while i < slots.len() && slots[i].row0 == s.row0 {
+                let t = slots[i];
+                let mut sub = sub_matrix(w, cols, &t);
+                let (scale, col_scale) =
+                    weight_scales(&sub, t.cols, self.profile.tile.weight_scaling);
+                match &col_scale {
+                    Some(cs) => {
+                        for row in sub.chunks_exact_mut(t.cols) {
+                            row.iter_mut().zip(cs).for_each(|(v, s)| *v /= s);
+                        }
+                    }
+                    None => sub.iter_mut().for_each(|v| *v /= scale),
+                }
+                self.periphery.tile_output(
+                    &sub,
+                    t.rows,
+                    t.cols,
+                    xs,
+                    m,
+                    &mut self.ws,
+                    &mut self.rng,
+                    scale,
+                    col_scale.as_deref(),
+                    &mut out[t.col0 * m..],
+                    m,
+                    t.row0 > 0,
+                );
+                i += 1;
+            }
+        }
+        out
+    }
+
+    fn digital_depthwise(&self) -> bool {
+        self.profile.tile.digital_depthwise()
+    }
 }
 
 #[cfg(test)]
@@ -601,6 +818,110 @@ mod tests {
         assert!((month - 1.81).abs() < 0.08, "30 days: {month}");
     }
 
+    #[test]
+    fn every_weight_scaling_is_exact_on_an_ideal_profile() {
+        let (rows, cols, m) = (40, 23, 9);
+        let w: Vec<f32> = random(rows * cols, 30).iter().map(|v| v * 0.3).collect();
+        let x = random(rows * m, 31);
+        for scaling in [
+            WeightScaling::None,
+            WeightScaling::Tile,
+            WeightScaling::Column,
+        ] {
+            let mut p = HwProfile::ideal();
+            p.tile.rows = 16;
+            p.tile.cols = 10;
+            p.tile.weight_scaling = scaling;
+            let a = AnalogMatrix::program(&w, rows, cols, &p, &mut seeded(32));
+            let r = a.read(86_400.0, &mut seeded(33));
+            for (x, y) in r.weights().iter().zip(&w) {
+                assert!((x - y).abs() < 1e-5, "{scaling:?}");
+            }
+            let out = r.forward(&x, m, &mut seeded(34));
+            for c in 0..cols {
+                for j in 0..m {
+                    let e: f32 = (0..rows).map(|k| w[k * cols + c] * x[k * m + j]).sum();
+                    assert!((out[c * m + j] - e).abs() < 1e-4, "{scaling:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn column_scaling_evens_out_the_relative_error_of_small_columns() {
+        // Column 0 is 20 times smaller than the others: with one scale per tile its weights sit
+        // at the bottom of the conductance range, where programming noise is largest relative
+        // to them; scaled per column it uses the full range.
+        let (rows, cols) = (64, 8);
+        let w: Vec<f32> = random(rows * cols, 40)
+            .iter()
+            .enumerate()
+            .map(|(i, v)| if i % cols == 0 { v * 0.05 } else { *v })
+            .collect();
+        let err = |scaling| {
+            let mut p = HwProfile::default();
+            p.tile.weight_scaling = scaling;
+            let a = AnalogMatrix::program(&w, rows, cols, &p, &mut seeded(41));
+            let prog = a.programmed_weights();
+            let (mut e, mut n) = (0f64, 0f64);
+            for r in 0..rows {
+                e += ((prog[r * cols] - w[r * cols]) as f64).powi(2);
+                n += (w[r * cols] as f64).powi(2);
+            }
+            (e / n).sqrt()
+        };
+        let (tile, column) = (err(WeightScaling::Tile), err(WeightScaling::Column));
+        assert!(column < 0.5 * tile, "column {column} vs tile {tile}");
+    }
+
+    #[test]
+    fn pairs_per_weight_average_programming_noise() {
+        let (rows, cols) = (128, 64);
+        let w = random(rows * cols, 50);
+        let err = |pairs| {
+            let mut p = HwProfile::default();
+            p.pcm.pairs_per_weight = pairs;
+            let a = AnalogMatrix::program(&w, rows, cols, &p, &mut seeded(51));
+            let prog = a.programmed_weights();
+            let e: f64 = prog
+                .iter()
+                .zip(&w)
+                .map(|(a, b)| ((a - b) as f64).powi(2))
+                .sum();
+            (e / w.len() as f64).sqrt()
+        };
+        let ratio = err(1) / err(4);
+        assert!(
+            (ratio - 2.0).abs() < 0.15,
+            "noise ratio 1 vs 4 pairs: {ratio}"
+        );
+    }
+
+    #[test]
+    fn gdc_of_a_block_diagonal_tile_skips_structural_zeros() {
+        // A depthwise 3x3 conv of 32 channels: (32 * 9) x 32, 1/32 of the cells non-zero.
+        let (c, kk) = (32, 9);
+        let (rows, cols) = (c * kk, c);
+        let vals = random(rows, 60);
+        let mut w = vec![0f32; rows * cols];
+        let mut nonzero = vec![false; rows * cols];
+        for r in 0..rows {
+            w[r * cols + r / kk] = vals[r];
+            nonzero[r * cols + r / kk] = true;
+        }
+        let p = HwProfile::default();
+        let month = 2_592_000.0;
+        let dense = AnalogMatrix::program(&w, rows, cols, &p, &mut seeded(61));
+        let plain = dense.read(month, &mut seeded(62)).alphas()[0];
+        let masked =
+            AnalogMatrix::program_structured(&w, rows, cols, Some(&nonzero), &p, &mut seeded(61));
+        let alpha = masked.read(month, &mut seeded(62)).alphas()[0];
+        // A dense tile's alpha at 30 days is about 1.8 (DESIGN.md 3.2); averaged over the
+        // structural zeros it stays near 1.
+        assert!(plain < 1.3, "alpha over all cells {plain}");
+        assert!(alpha > 1.5, "alpha over the non-zero cells {alpha}");
+    }
+
     fn mixed_genome() -> Genome {
         let mb = |r, b, ct, wf| MainBlock { r, b, ct, wf };
         Genome {
@@ -675,8 +996,10 @@ mod tests {
         let x = random(batch * 3 * 11 * 9, 6);
         let reference = burn_forward(&net, &x, [batch, 3, 11, 9]);
         assert_close(&digital_forward(&weights, &x, batch), &reference, 1e-4);
-        // Small tiles, so layers split over several tiles in rows and columns.
+        // Small tiles, so layers split over several tiles in rows and columns; depthwise convs
+        // on tiles as block-diagonal matrices.
         let mut profile = HwProfile::ideal();
+        profile.tile.depthwise = crate::hw::DepthwiseMapping::Analog;
         profile.tile.rows = 20;
         profile.tile.cols = 6;
         let chip = AnalogNetwork::program(&weights, &profile, 7);
@@ -684,7 +1007,7 @@ mod tests {
         let read = chip.read(86_400.0, 8);
         assert_close(&read.forward(&x, batch, 9), &reference, 1e-4);
         // The same with depthwise convs computed digitally.
-        profile.tile.digital_depthwise = true;
+        profile.tile.depthwise = crate::hw::DepthwiseMapping::Digital;
         let chip = AnalogNetwork::program(&weights, &profile, 7);
         assert_eq!(chip.tiles(), crate::hw::footprint(&arch, &profile).tiles);
         assert_close(&chip.read(0.0, 8).forward(&x, batch, 9), &reference, 1e-4);

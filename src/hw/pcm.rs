@@ -44,6 +44,14 @@ impl PcmModel {
         let [c0, c1, c2] = self.cfg.prog_coeff;
         let x = g / self.cfg.g_max;
         (c0 + c1 * x + c2 * x * x) * self.cfg.g_max / 25.0 * self.cfg.prog_noise_scale
+            / self.pair_averaging()
+    }
+
+    /// `sqrt(pairs_per_weight)`: the factor by which summing N pairs programmed to the same
+    /// weight divides the programming and read noise (independent per pair); drift does not
+    /// average (every weight keeps one drift exponent per device of its pair, as with one pair).
+    pub fn pair_averaging(&self) -> f64 {
+        f64::from(self.cfg.pairs_per_weight.max(1)).sqrt()
     }
 
     /// Mean and standard deviation of the drift exponent at target conductance `g` (uS), before
@@ -72,6 +80,7 @@ impl PcmModel {
         let t = t_inf + self.cfg.t0;
         let t_read = self.cfg.t_read;
         ((t + t_read) / (2.0 * t_read)).ln().max(0.0).sqrt() * self.cfg.read_noise_scale
+            / self.pair_averaging()
     }
 
     /// The drift factor `(t/t0)^(-nu)` of a device with exponent `nu` at `t_inf` seconds after

@@ -320,7 +320,8 @@ impl Periphery {
     }
 
     /// Steps 3-7 for one tile: `out[c * out_stride + j]` receives (or, with `accumulate`, adds)
-    /// output `c` of vector `j`, times `post` (the tile's weight scale and drift compensation).
+    /// output `c` of vector `j`, times `post` (the tile's weight scale and drift compensation)
+    /// and, when given, `col_post[c]` (the column's weight scale).
     /// `w` is the tile's `rows x cols` matrix, `x` the raw inputs of its row split (used again by
     /// bound management); [`Periphery::prepare_inputs`] must have run on `x`.
     #[allow(clippy::too_many_arguments)]
@@ -334,6 +335,7 @@ impl Periphery {
         ws: &mut Workspace,
         rng: &mut SeededRng,
         post: f32,
+        col_post: Option<&[f32]>,
         out: &mut [f32],
         out_stride: usize,
         accumulate: bool,
@@ -344,6 +346,11 @@ impl Periphery {
         let y = grow(&mut ws.y, cols * m);
         matmul_wt(w, rows, cols, &ws.q[..rows * m], m, y, m);
         self.finish(w, rows, cols, x, m, ws, rng);
+        if let Some(cp) = col_post {
+            for (yrow, &f) in ws.y[..cols * m].chunks_exact_mut(m).zip(cp) {
+                yrow.iter_mut().for_each(|v| *v *= f);
+            }
+        }
         let factor = grow(&mut ws.factor, m);
         for ((f, &a), &r) in factor.iter_mut().zip(&ws.nm[..m]).zip(&ws.red[..m]) {
             *f = a * r * post;
@@ -461,6 +468,20 @@ impl Periphery {
         ws: &mut Workspace,
         rng: &mut SeededRng,
     ) -> f64 {
+        self.readout_cells(w, rows, cols, None, ws, rng)
+    }
+
+    /// [`Periphery::readout`] averaged over the cells `nonzero` marks (`rows x cols`; all cells
+    /// when `None`): the read-out of a tile with structural zeros that skips them.
+    pub fn readout_cells(
+        &self,
+        w: &[f32],
+        rows: usize,
+        cols: usize,
+        nonzero: Option<&[bool]>,
+        ws: &mut Workspace,
+        rng: &mut SeededRng,
+    ) -> f64 {
         let mut eye = vec![0f32; rows * rows];
         for i in 0..rows {
             eye[i * rows + i] = 1.0;
@@ -476,12 +497,22 @@ impl Periphery {
         }
         self.finish(w, rows, cols, &eye, rows, ws, rng);
         let mut sum = 0f64;
-        for yrow in ws.y[..cols * rows].chunks_exact(rows) {
-            for ((&y, &a), &r) in yrow.iter().zip(&ws.nm[..rows]).zip(&ws.red[..rows]) {
-                sum += (y * a * r).abs() as f64;
+        let mut cells = 0usize;
+        for (c, yrow) in ws.y[..cols * rows].chunks_exact(rows).enumerate() {
+            for (j, ((&y, &a), &r)) in yrow
+                .iter()
+                .zip(&ws.nm[..rows])
+                .zip(&ws.red[..rows])
+                .enumerate()
+            {
+                // Output c of identity vector j reads cell (j, c).
+                if nonzero.is_none_or(|m| m[j * cols + c]) {
+                    sum += (y * a * r).abs() as f64;
+                    cells += 1;
+                }
             }
         }
-        (sum / (rows * cols) as f64).max(1e-4)
+        (sum / cells.max(1) as f64).max(1e-4)
     }
 }
 
@@ -612,6 +643,7 @@ mod tests {
             &mut ws,
             &mut crate::rng::seeded(1),
             1.0,
+            None,
             &mut out,
             m,
             false,

@@ -26,7 +26,7 @@ pub struct HwProfile {
     pub periphery: PeripheryConfig,
     /// Global drift compensation.
     pub drift_compensation: DriftCompensationConfig,
-    /// Weight noise used by hardware-aware training.
+    /// Weight noise and periphery of hardware-aware training.
     pub training: TrainingNoiseConfig,
 }
 
@@ -38,9 +38,42 @@ pub struct TileConfig {
     pub rows: usize,
     /// Columns (outputs) of one tile. Range: 1..=[`TileConfig::MAX_SIZE`] (65536). Default: 512.
     pub cols: usize,
-    /// Whether depthwise convolutions run in the digital periphery instead of on tiles
-    /// (mapped as block-diagonal dense matrices otherwise). Default: false.
-    pub digital_depthwise: bool,
+    /// Where depthwise convolutions run. Default: "digital".
+    pub depthwise: DepthwiseMapping,
+    /// How weights are scaled onto the conductance range of a tile. Default: "tile".
+    pub weight_scaling: WeightScaling,
+}
+
+/// Where depthwise (grouped, groups = c_in) convolutions run (DESIGN.md 3.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DepthwiseMapping {
+    /// In the digital periphery: no tiles, no noise, no drift; the footprint counts their MACs
+    /// as `digital_macs`. What AIHWKit does (its analog convolutions refuse groups != 1).
+    Digital,
+    /// On tiles as a block-diagonal dense `(c * k * k) x c` matrix. Caveat: about (1 - 1/c) of
+    /// the tile's cells are structural zeros; drift compensation is calibrated on the
+    /// structurally non-zero cells only (otherwise its identity read-out averages mostly
+    /// output noise and ADC rounding, which do not drift, and alpha stays near 1), but those
+    /// layers still see the output noise and ADC rounding of a mostly empty tile, so their
+    /// accuracy is pessimistic, and no chip maps depthwise convs this way.
+    Analog,
+}
+
+/// How a tile's weights are scaled before programming (AIHWKit's `MappingParameter`
+/// `weight_scaling_omega` and `weight_scaling_columnwise`); the scale goes back digitally
+/// after the ADC.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WeightScaling {
+    /// No scaling: the tile computes with the weights as trained (AIHWKit's default,
+    /// `weight_scaling_omega = 0`).
+    None,
+    /// The tile's max |W| mapped to 1 (`weight_scaling_omega = 1`, not columnwise).
+    Tile,
+    /// Each output column's max |W| mapped to 1 (`weight_scaling_omega = 1`,
+    /// `weight_scaling_columnwise = true`: AIHWKit's hardware-aware presets).
+    Column,
 }
 
 /// PCM statistical model (DESIGN.md 3.2, AIHWKit's PCMLikeNoiseModel).
@@ -64,6 +97,11 @@ pub struct PcmConfig {
     pub read_noise_scale: f64,
     /// Multiplies the drift exponent nu (0 switches drift off). Range: [0, 10]. Default: 1.
     pub drift_scale: f64,
+    /// Differential pairs programmed to the same weight and summed (read back as their mean):
+    /// programming and read noise, independent per pair, average down by sqrt(N); drift does
+    /// not (it is systematic: the mean decay stays, and the model keeps one drift exponent per
+    /// device of the weight). Range: 1..=16. Default: 1 (AIHWKit's single pair).
+    pub pairs_per_weight: u32,
 }
 
 /// How each input vector is scaled before the DAC.
@@ -137,7 +175,8 @@ pub enum WeightClip {
     Sigma,
 }
 
-/// Noise of hardware-aware training (DESIGN.md 3.4).
+/// Noise of hardware-aware training (DESIGN.md 3.4): weight noise, and which parts of the
+/// periphery the training forward applies (as AIHWKit's `InferenceRPUConfig` does).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TrainingNoiseConfig {
@@ -149,6 +188,17 @@ pub struct TrainingNoiseConfig {
     /// Bound of the clipping (a value or a number of sigmas). Range: > 0 and <= 100.
     /// Default: 2.5.
     pub clip_value: f64,
+    /// Whether the training forward of every analog layer divides each input vector by its
+    /// abs-max (`[periphery]` noise management, if that is "abs_max"). Default: false.
+    pub forward_noise_management: bool,
+    /// Whether the training forward quantises and clips inputs with the DAC of `[periphery]`
+    /// (straight-through gradient). Default: false.
+    pub forward_dac: bool,
+    /// Whether the training forward adds the output noise of `[periphery]`. Default: false.
+    pub forward_out_noise: bool,
+    /// Whether the training forward quantises and clips outputs with the ADC of `[periphery]`,
+    /// with its bound management (straight-through gradient). Default: false.
+    pub forward_adc: bool,
 }
 
 impl Default for HwProfile {
@@ -170,7 +220,8 @@ impl Default for TileConfig {
         TileConfig {
             rows: 512,
             cols: 512,
-            digital_depthwise: false,
+            depthwise: DepthwiseMapping::Digital,
+            weight_scaling: WeightScaling::Tile,
         }
     }
 }
@@ -185,6 +236,7 @@ impl Default for PcmConfig {
             prog_noise_scale: 1.0,
             read_noise_scale: 1.0,
             drift_scale: 1.0,
+            pairs_per_weight: 1,
         }
     }
 }
@@ -217,6 +269,10 @@ impl Default for TrainingNoiseConfig {
             weight_noise: 0.06,
             clip: WeightClip::Sigma,
             clip_value: 2.5,
+            forward_noise_management: false,
+            forward_dac: false,
+            forward_out_noise: false,
+            forward_adc: false,
         }
     }
 }
@@ -224,6 +280,11 @@ impl Default for TrainingNoiseConfig {
 impl TileConfig {
     /// Largest tile side (rows or columns) a profile may ask for.
     pub const MAX_SIZE: usize = 65536;
+
+    /// Whether depthwise convolutions run digitally (`depthwise = "digital"`).
+    pub fn digital_depthwise(&self) -> bool {
+        self.depthwise == DepthwiseMapping::Digital
+    }
 }
 
 impl PeripheryConfig {
@@ -356,6 +417,13 @@ impl HwProfile {
             ("pcm.drift_scale", pcm.drift_scale),
         ] {
             num(key, v, within(v, 0.0, 10.0), "a number in [0, 10]")?;
+        }
+        if !(1..=16).contains(&pcm.pairs_per_weight) {
+            return bad(
+                "pcm.pairs_per_weight",
+                "an integer >= 1 and <= 16",
+                pcm.pairs_per_weight.to_string(),
+            );
         }
         let per = &self.periphery;
         let res_ok =
@@ -545,6 +613,8 @@ mod tests {
             ("[pcm]\nprog_noise_scale = -1", "pcm.prog_noise_scale"),
             ("[pcm]\nread_noise_scale = nan", "pcm.read_noise_scale"),
             ("[pcm]\ndrift_scale = 1e6", "pcm.drift_scale"),
+            ("[pcm]\npairs_per_weight = 0", "pcm.pairs_per_weight"),
+            ("[pcm]\npairs_per_weight = 17", "pcm.pairs_per_weight"),
             ("[periphery]\ninp_res = 1", "periphery.inp_res"),
             ("[periphery]\ninp_res = 1e-9", "periphery.inp_res"),
             ("[periphery]\ninp_res = -0.01", "periphery.inp_res"),

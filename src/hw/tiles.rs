@@ -28,6 +28,8 @@ pub struct LayerFootprint {
     pub utilisation: f64,
     /// Whether the layer runs digitally (a depthwise conv on a profile with digital depthwise).
     pub digital: bool,
+    /// Multiply-accumulates of the layer per input.
+    pub macs: usize,
 }
 
 /// Footprint of a whole network.
@@ -39,8 +41,11 @@ pub struct Footprint {
     pub utilisation: f64,
     /// Trainable parameters of the network.
     pub params: usize,
-    /// Multiply-accumulates per input.
+    /// Multiply-accumulates per input (analog and digital layers).
     pub macs: usize,
+    /// Multiply-accumulates per input of the layers computed digitally (depthwise convs on a
+    /// profile with `depthwise = "digital"`); the rest run on the tiles.
+    pub digital_macs: usize,
     /// Per layer, in forward order.
     pub layers: Vec<LayerFootprint>,
 }
@@ -58,7 +63,7 @@ pub fn mapped_matrix(layer: &LayerShape) -> (usize, usize) {
 pub fn layer_footprint(layer: &LayerShape, profile: &HwProfile) -> LayerFootprint {
     let (rows, cols) = mapped_matrix(layer);
     let (tr, tc) = (profile.tile.rows, profile.tile.cols);
-    if layer.is_depthwise() && profile.tile.digital_depthwise {
+    if layer.is_depthwise() && profile.tile.digital_depthwise() {
         return LayerFootprint {
             name: layer.name.clone(),
             rows,
@@ -66,6 +71,7 @@ pub fn layer_footprint(layer: &LayerShape, profile: &HwProfile) -> LayerFootprin
             tiles: 0,
             utilisation: 0.0,
             digital: true,
+            macs: layer.macs(),
         };
     }
     let tiles = rows.div_ceil(tr) * cols.div_ceil(tc);
@@ -76,6 +82,7 @@ pub fn layer_footprint(layer: &LayerShape, profile: &HwProfile) -> LayerFootprin
         tiles,
         utilisation: (rows * cols) as f64 / (tiles * tr * tc) as f64,
         digital: false,
+        macs: layer.macs(),
     }
 }
 
@@ -103,6 +110,7 @@ pub fn footprint(arch: &Arch, profile: &HwProfile) -> Footprint {
         },
         params: arch.params(),
         macs: arch.macs(),
+        digital_macs: layers.iter().filter(|l| l.digital).map(|l| l.macs).sum(),
         layers,
     }
 }
@@ -145,16 +153,34 @@ mod tests {
         let mut g = Reference::Resnet8.genome();
         g.blocks[0].ct = crate::space::ConvType::D;
         let a = Arch::for_task(g, Task::Cifar10);
-        let f = footprint(&a, &HwProfile::default());
+        let mut analog = HwProfile::default();
+        analog.tile.depthwise = crate::hw::DepthwiseMapping::Analog;
+        let f = footprint(&a, &analog);
         let dw = f
             .layers
             .iter()
             .find(|l| l.name == "b1.r0.br0.conv0")
             .unwrap();
         assert_eq!((dw.rows, dw.cols, dw.tiles), (16 * 9, 16, 1));
-        let mut p = HwProfile::default();
-        p.tile.digital_depthwise = true;
+        let mut p = analog.clone();
+        p.tile.depthwise = crate::hw::DepthwiseMapping::Digital;
         let f2 = footprint(&a, &p);
         assert_eq!(f2.tiles, f.tiles - 1);
+        assert_eq!(f.digital_macs, 0);
+        // Two depthwise 3x3 convs of 16 channels on 32x32 outputs (both branches of block 1).
+        let dw_macs: usize = a
+            .plan()
+            .layers()
+            .iter()
+            .filter(|l| l.is_depthwise())
+            .map(|l| l.macs())
+            .sum();
+        assert!(dw_macs > 0);
+        assert_eq!(f2.digital_macs, dw_macs);
+        assert_eq!(f2.macs, f.macs);
+        // The shipped profiles compute depthwise convs digitally.
+        for name in ["pcm_aihwkit", "pcm_hermes"] {
+            assert!(profile(name).tile.digital_depthwise(), "{name}");
+        }
     }
 }

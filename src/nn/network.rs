@@ -9,21 +9,145 @@ use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor, TensorData};
 
-/// Gaussian weight noise of hardware-aware training: `W + rel_std * max|W| * N(0,1)` on every
-/// analog layer in every forward pass (DESIGN.md 3.4); the scale is detached so gradients reach
-/// the clean weights.
+/// The forward of an analog layer through a tile's periphery during hardware-aware training
+/// (noise management, DAC, output noise, ADC; implemented by [`crate::hw::PeripheryProduct`]).
+pub trait AnalogProduct: std::fmt::Debug + Send {
+    /// The `cols x m` outputs (row-major) of the `rows x cols` matrix `w` (row-major) applied to
+    /// the `m` input vectors `x` (`rows x m`, one vector per column).
+    fn product(&mut self, w: &[f32], rows: usize, cols: usize, x: &[f32], m: usize) -> Vec<f32>;
+
+    /// Whether grouped (depthwise) convolutions skip the periphery (they run digitally).
+    fn digital_depthwise(&self) -> bool;
+}
+
+/// The noise of hardware-aware training (DESIGN.md 3.4): Gaussian weight noise
+/// `W + rel_std * max|W| * N(0,1)` on every analog layer in every forward pass (the scale is
+/// detached so gradients reach the clean weights), and optionally the tile periphery: the
+/// layer's output is replaced by the periphery's output on the noisy weights, with
+/// straight-through gradients (the backward pass is the exact product's, as in AIHWKit, whose
+/// inference tiles have a perfect backward).
 #[derive(Debug)]
 pub struct WeightNoise {
     /// Standard deviation relative to each layer's max |W|.
     pub rel_std: f32,
     /// Source of the noise draws.
     pub rng: SeededRng,
+    /// The periphery of the forward pass (`None`: the exact product).
+    pub periphery: Option<Box<dyn AnalogProduct>>,
 }
 
 impl WeightNoise {
     /// Noise of `rel_std` drawn from `rng`.
     pub fn new(rel_std: f32, rng: SeededRng) -> Self {
-        WeightNoise { rel_std, rng }
+        WeightNoise {
+            rel_std,
+            rng,
+            periphery: None,
+        }
+    }
+
+    /// The same noise with the forward pass through `periphery`.
+    #[must_use]
+    pub fn with_periphery(mut self, periphery: Box<dyn AnalogProduct>) -> Self {
+        self.periphery = Some(periphery);
+        self
+    }
+
+    /// The output `y` (the exact product's, `[n, c_out, oh, ow]`) replaced by the periphery's
+    /// output, gradients straight through: `y + (periphery(x, w) - y).detach()`.
+    fn conv_through_periphery(
+        &mut self,
+        y: Tensor<4>,
+        x: &Tensor<4>,
+        w: &Tensor<4>,
+        stride: usize,
+        padding: usize,
+    ) -> Tensor<4> {
+        let Some(p) = self.periphery.as_mut() else {
+            return y;
+        };
+        let [n, c_in, h, wd] = x.dims();
+        let [c_out, cin_g, k, _] = w.dims();
+        let groups = c_in / cin_g;
+        if groups > 1 && p.digital_depthwise() {
+            return y;
+        }
+        let [_, _, oh, ow] = y.dims();
+        let xs = x
+            .clone()
+            .detach()
+            .into_data()
+            .convert::<f32>()
+            .try_to_vec::<f32>()
+            .expect("f32");
+        let ws = w
+            .clone()
+            .detach()
+            .into_data()
+            .convert::<f32>()
+            .try_to_vec::<f32>()
+            .expect("f32");
+        let rows = c_in * k * k;
+        let m = n * oh * ow;
+        let patches = im2col(&xs, [n, c_in, h, wd], k, stride, padding, [oh, ow]);
+        let matrix = conv_matrix(&ws, c_out, cin_g, groups, k);
+        let out = p.product(&matrix, rows, c_out, &patches, m);
+        // [c_out][n][oh*ow] -> [n][c_out][oh*ow]
+        let mut v = vec![0f32; out.len()];
+        let hw = oh * ow;
+        for c in 0..c_out {
+            for img in 0..n {
+                v[(img * c_out + c) * hw..(img * c_out + c + 1) * hw]
+                    .copy_from_slice(&out[(c * n + img) * hw..(c * n + img + 1) * hw]);
+            }
+        }
+        let noisy = Tensor::<4>::from_data(TensorData::new(v, [n, c_out, oh, ow]), &y.device());
+        let delta = noisy - y.clone().detach();
+        y + delta
+    }
+
+    /// [`WeightNoise::conv_through_periphery`] for the linear head: `x` `[n, in]`, `w` `[in, out]`.
+    fn linear_through_periphery(
+        &mut self,
+        y: Tensor<2>,
+        x: &Tensor<2>,
+        w: &Tensor<2>,
+    ) -> Tensor<2> {
+        let Some(p) = self.periphery.as_mut() else {
+            return y;
+        };
+        let [n, rows] = x.dims();
+        let [_, cols] = w.dims();
+        let xs = x
+            .clone()
+            .detach()
+            .into_data()
+            .convert::<f32>()
+            .try_to_vec::<f32>()
+            .expect("f32");
+        let ws = w
+            .clone()
+            .detach()
+            .into_data()
+            .convert::<f32>()
+            .try_to_vec::<f32>()
+            .expect("f32");
+        let mut xt = vec![0f32; rows * n];
+        for j in 0..n {
+            for r in 0..rows {
+                xt[r * n + j] = xs[j * rows + r];
+            }
+        }
+        let out = p.product(&ws, rows, cols, &xt, n);
+        let mut v = vec![0f32; n * cols];
+        for c in 0..cols {
+            for j in 0..n {
+                v[j * cols + c] = out[c * n + j];
+            }
+        }
+        let noisy = Tensor::<2>::from_data(TensorData::new(v, [n, cols]), &y.device());
+        let delta = noisy - y.clone().detach();
+        y + delta
     }
 
     fn apply<const D: usize>(&mut self, w: Tensor<D>) -> Tensor<D> {
@@ -45,6 +169,61 @@ fn perturb<const D: usize>(w: Tensor<D>, noise: Option<&mut WeightNoise>) -> Ten
         Some(n) => n.apply(w),
         None => w,
     }
+}
+
+/// The im2col patches of `x` (`[n, c, h, w]`), `(c * k * k) x (n * oh * ow)` row-major, rows in
+/// `(c, ky, kx)` order (the order of [`conv_matrix`] and of the tiles' matrices), zero padding.
+fn im2col(
+    x: &[f32],
+    [n, c, h, w]: [usize; 4],
+    k: usize,
+    stride: usize,
+    pad: usize,
+    [oh, ow]: [usize; 2],
+) -> Vec<f32> {
+    let m = n * oh * ow;
+    let mut out = vec![0f32; c * k * k * m];
+    for ch in 0..c {
+        for ky in 0..k {
+            for kx in 0..k {
+                let row = &mut out[((ch * k + ky) * k + kx) * m..][..m];
+                for img in 0..n {
+                    let src = &x[(img * c + ch) * h * w..][..h * w];
+                    for oy in 0..oh {
+                        let iy = (oy * stride + ky) as isize - pad as isize;
+                        if iy < 0 || iy >= h as isize {
+                            continue;
+                        }
+                        for ox in 0..ow {
+                            let ix = (ox * stride + kx) as isize - pad as isize;
+                            if ix >= 0 && ix < w as isize {
+                                row[(img * oh + oy) * ow + ox] = src[iy as usize * w + ix as usize];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The `(c_in * k * k) x c_out` matrix of a conv kernel `[c_out, c_in / groups, k, k]`
+/// (block-diagonal for a grouped conv), as on the tiles.
+fn conv_matrix(w: &[f32], c_out: usize, cin_g: usize, groups: usize, k: usize) -> Vec<f32> {
+    let kk = k * k;
+    let cout_g = c_out / groups;
+    let rows = cin_g * groups * kk;
+    let mut m = vec![0f32; rows * c_out];
+    for o in 0..c_out {
+        let g = o / cout_g;
+        for ci in 0..cin_g {
+            for j in 0..kk {
+                m[((g * cin_g + ci) * kk + j) * c_out + o] = w[(o * cin_g + ci) * kk + j];
+            }
+        }
+    }
+    m
 }
 
 /// Re-draws every weight matrix and kernel from a seeded RNG (biases and BN stay as built).
@@ -107,19 +286,24 @@ impl ConvBn {
     ///
     /// # Shapes
     /// - input `[batch, c_in, h, w]`, output `[batch, c_out, h_out, w_out]`
-    pub fn forward(&self, x: Tensor<4>, noise: Option<&mut WeightNoise>) -> Tensor<4> {
-        let w = perturb(self.conv.weight.val(), noise);
+    pub fn forward(&self, x: Tensor<4>, mut noise: Option<&mut WeightNoise>) -> Tensor<4> {
+        let w = perturb(self.conv.weight.val(), noise.as_deref_mut());
+        let padding = match self.conv.padding {
+            PaddingConfig2d::Explicit(t, l, _, _) => [t, l],
+            _ => [0, 0],
+        };
         let options = burn::tensor::ops::ConvOptions::new(
             self.conv.stride,
-            match self.conv.padding {
-                PaddingConfig2d::Explicit(t, l, _, _) => [t, l],
-                _ => [0, 0],
-            },
+            padding,
             self.conv.dilation,
             self.conv.groups,
         );
-        self.bn
-            .forward(burn::tensor::module::conv2d(x, w, None, options))
+        let y = burn::tensor::module::conv2d(x.clone(), w.clone(), None, options);
+        let y = match noise {
+            Some(n) => n.conv_through_periphery(y, &x, &w, self.conv.stride[0], padding[0]),
+            None => y,
+        };
+        self.bn.forward(y)
     }
 }
 
@@ -232,9 +416,13 @@ impl Network {
         }
         let [n, c, _, _] = x.dims();
         let pooled = x.mean_dim(3).mean_dim(2).reshape([n, c]);
-        let w = perturb(self.head.weight.val(), noise);
+        let w = perturb(self.head.weight.val(), noise.as_deref_mut());
         let b = self.head.bias.as_ref().map(|b| b.val());
-        let y = pooled.matmul(w);
+        let y = pooled.clone().matmul(w.clone());
+        let y = match noise {
+            Some(n) => n.linear_through_periphery(y, &pooled, &w),
+            None => y,
+        };
         match b {
             Some(b) => y + b.unsqueeze(),
             None => y,

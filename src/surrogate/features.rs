@@ -161,7 +161,7 @@ impl Derived {
         self.macs += copies * weights * o[0] * o[1];
         if let Some(p) = profile {
             let depthwise = groups > 1 && groups == c_in;
-            if !(depthwise && p.tile.digital_depthwise) {
+            if !(depthwise && p.tile.digital_depthwise()) {
                 let mapped_rows = if depthwise { c_in * k * k } else { rows };
                 self.tiles +=
                     copies * mapped_rows.div_ceil(p.tile.rows) * c_out.div_ceil(p.tile.cols);
@@ -209,7 +209,7 @@ mod tests {
         let root = env!("CARGO_MANIFEST_DIR");
         let mut hermes = HwProfile::load(format!("{root}/hw_profiles/pcm_hermes.toml")).unwrap();
         let mut profiles = vec![HwProfile::default(), hermes.clone()];
-        hermes.tile.digital_depthwise = !hermes.tile.digital_depthwise;
+        hermes.tile.depthwise = crate::hw::DepthwiseMapping::Analog;
         profiles.push(hermes);
         let mut rng = crate::rng::seeded(9);
         for space in ["paper", "resnet_tinyml", "tiny"] {

@@ -13,7 +13,7 @@ pub use error::TrainError;
 
 use crate::data::{Dataset, TaskData};
 use crate::error::Result;
-use crate::hw::{HwProfile, WeightClip};
+use crate::hw::{HwProfile, PeripheryProduct, WeightClip};
 use crate::nn::{Arch, Network, WeightNoise};
 use crate::progress::{Observer, Stage};
 use crate::rng::{SeededRng, derive_seed, seeded};
@@ -86,6 +86,10 @@ pub struct TrainConfig {
     pub clip: WeightClip,
     /// Bound of the clipping (value or number of standard deviations).
     pub clip_value: f64,
+    /// The profile whose periphery the training forward goes through (its `[training]`
+    /// switches say which parts; DESIGN.md 3.4); `None`: exact products.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forward_periphery: Option<HwProfile>,
 }
 
 impl Default for TrainConfig {
@@ -100,17 +104,23 @@ impl Default for TrainConfig {
             warmup_epochs: 0,
             clip: WeightClip::Sigma,
             clip_value: 2.5,
+            forward_periphery: None,
         }
     }
 }
 
 impl TrainConfig {
-    /// Hardware-aware training with the profile's noise and clipping.
+    /// Hardware-aware training with the profile's noise, clipping and (where its `[training]`
+    /// switches say so) periphery.
     pub fn hardware_aware(profile: &HwProfile) -> Self {
+        let t = &profile.training;
+        let periphery =
+            t.forward_noise_management || t.forward_dac || t.forward_out_noise || t.forward_adc;
         TrainConfig {
-            hwa_noise: profile.training.weight_noise,
-            clip: profile.training.clip,
-            clip_value: profile.training.clip_value,
+            hwa_noise: t.weight_noise,
+            clip: t.clip,
+            clip_value: t.clip_value,
+            forward_periphery: periphery.then(|| profile.clone()),
             ..TrainConfig::default()
         }
     }
@@ -260,6 +270,14 @@ pub fn train_observed(
     let mut net = Network::from_arch_seeded(arch, &train_device, derive_seed(seed, 1));
     let mut rng: SeededRng = seeded(derive_seed(seed, 2));
     let mut noise = WeightNoise::new(cfg.hwa_noise as f32, seeded(derive_seed(seed, 3)));
+    if let Some(p) = cfg
+        .forward_periphery
+        .as_ref()
+        .and_then(|p| PeripheryProduct::for_training(p, seeded(derive_seed(seed, 4))))
+    {
+        noise = noise.with_periphery(Box::new(p));
+    }
+    let hardware_aware = cfg.hwa_noise > 0.0 || noise.periphery.is_some();
     let loss_fn = CrossEntropyLossConfig::new().init(&train_device);
     let mut optim = match cfg.optimizer {
         OptimizerKind::Sgd => SgdConfig::new()
@@ -305,7 +323,7 @@ pub fn train_observed(
             break;
         }
         epoch += 1;
-        let noisy = cfg.hwa_noise > 0.0 && epoch > cfg.warmup_epochs;
+        let noisy = hardware_aware && epoch > cfg.warmup_epochs;
         let mut order: Vec<usize> = (0..n).collect();
         for i in (1..n).rev() {
             use rand::RngExt;
@@ -406,6 +424,72 @@ mod tests {
             train: data.train.subset(&idx),
             ..data.clone()
         }
+    }
+
+    #[test]
+    fn training_through_the_periphery_learns_and_differs() {
+        let data = crate::data::load(Task::Digits, None, 0).unwrap();
+        let mut profile = HwProfile::default();
+        profile.training.forward_noise_management = true;
+        profile.training.forward_dac = true;
+        profile.training.forward_out_noise = true;
+        profile.training.forward_adc = true;
+        let mut cfg = TrainConfig::hardware_aware(&profile);
+        cfg.budget = Budget::Epochs(3);
+        assert!(cfg.forward_periphery.is_some());
+        let t = train(&small_arch(), &data, &cfg, 1).unwrap();
+        assert!(t.acc_fp > 80.0, "test accuracy {}", t.acc_fp);
+        // Without the periphery the same seed gives other weights.
+        let plain = TrainConfig {
+            forward_periphery: None,
+            ..cfg.clone()
+        };
+        let u = train(&small_arch(), &data, &plain, 1).unwrap();
+        assert_ne!(t.curve[0].loss, u.curve[0].loss);
+        // Switches off: no periphery in the configuration.
+        assert!(
+            TrainConfig::hardware_aware(&HwProfile::default())
+                .forward_periphery
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn an_ideal_training_periphery_is_the_exact_product() {
+        use crate::nn::AnalogProduct;
+        let mut profile = HwProfile::ideal();
+        profile.training.forward_noise_management = true;
+        profile.training.forward_adc = true;
+        profile.tile.rows = 7;
+        profile.tile.cols = 5;
+        let mut p = PeripheryProduct::for_training(&profile, seeded(1)).unwrap();
+        let (rows, cols, m) = (17, 11, 6);
+        let mut rng = seeded(2);
+        let w: Vec<f32> = (0..rows * cols)
+            .map(|_| crate::rng::normal(&mut rng))
+            .collect();
+        let x: Vec<f32> = (0..rows * m)
+            .map(|_| crate::rng::normal(&mut rng))
+            .collect();
+        let out = p.product(&w, rows, cols, &x, m);
+        for c in 0..cols {
+            for j in 0..m {
+                let e: f32 = (0..rows).map(|r| w[r * cols + c] * x[r * m + j]).sum();
+                assert!(
+                    (out[c * m + j] - e).abs() < 1e-4,
+                    "{} vs {e}",
+                    out[c * m + j]
+                );
+            }
+        }
+        // With the default periphery the product is quantised and noisy.
+        let mut d = HwProfile::default();
+        d.training.forward_out_noise = true;
+        d.training.forward_adc = true;
+        let mut p = PeripheryProduct::for_training(&d, seeded(1)).unwrap();
+        let noisy = p.product(&w, rows, cols, &x, m);
+        assert_ne!(noisy, out);
+        assert!(PeripheryProduct::for_training(&HwProfile::default(), seeded(1)).is_none());
     }
 
     #[test]
