@@ -190,7 +190,8 @@ fn a_failed_resume_changes_nothing() {
     let good: serde_json::Value = serde_json::from_str(&read(&d, "checkpoint.json")).unwrap();
     let history = read(&d, "history.csv");
     let first_row = history.lines().nth(1).unwrap().to_string();
-    let cases: Vec<(&str, Box<dyn Fn(&mut serde_json::Value)>, &str)> = vec![
+    type Edit = Box<dyn Fn(&mut serde_json::Value)>;
+    let cases: Vec<(&str, Edit, &str)> = vec![
         (
             "history_bytes past the end",
             Box::new(|c| c["history_bytes"] = 100_000.into()),
