@@ -28,6 +28,8 @@ pub struct HwProfile {
     pub drift_compensation: DriftCompensationConfig,
     /// Weight noise used by hardware-aware training.
     pub training: TrainingNoiseConfig,
+    /// Constants of the energy, latency and area model (`hw::cost`).
+    pub cost: super::CostConfig,
 }
 
 /// Crossbar tile geometry.
@@ -161,6 +163,7 @@ impl Default for HwProfile {
             periphery: PeripheryConfig::default(),
             drift_compensation: DriftCompensationConfig::default(),
             training: TrainingNoiseConfig::default(),
+            cost: super::CostConfig::default(),
         }
     }
 }
@@ -408,6 +411,7 @@ impl HwProfile {
             above(tr.clip_value, 0.0, 100.0),
             "a number > 0 and <= 100",
         )?;
+        self.cost.check(file)?;
         Ok(())
     }
 
