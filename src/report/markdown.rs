@@ -16,6 +16,26 @@ fn opt(v: Option<f64>, digits: usize) -> String {
 /// The sentence that states the hypervolume reference point and normalisation.
 pub fn reference_sentence(info: &RunInfo) -> String {
     let r = info.settings.reference;
+    let o = info.settings.objectives;
+    if o.needs_cost() || !o.tiles {
+        let coords: Vec<String> = o
+            .names()
+            .iter()
+            .zip(r.vector(o))
+            .map(|(n, x)| match *n {
+                "acc_1d" => format!("{} % accuracy at 1 day", -x),
+                "tiles" => format!("{x} tiles"),
+                "avm" => format!("{x} points AVM"),
+                "energy" => format!("{x:.0} nJ"),
+                "latency" => format!("{x:.1} us"),
+                _ => format!("{x:.2} mm2"),
+            })
+            .collect();
+        return format!(
+            "Reference point: {}; normalised by the box up to (100 %, 0 for the rest).",
+            coords.join(", ")
+        );
+    }
     if info.settings.objectives.avm {
         format!(
             "Reference point: {} % accuracy at 1 day, {} tiles, {} points AVM; normalised by the box up to (100 %, 0 tiles, 0 points).",
@@ -182,11 +202,18 @@ pub fn render(f: &RunFiles) -> String {
         ("algorithm", st.algorithm.name().to_string()),
         (
             "objectives",
-            if st.objectives.avm {
-                "maximise accuracy at 1 day; minimise tiles; minimise AVM".into()
-            } else {
-                "maximise accuracy at 1 day; minimise tiles".into()
-            },
+            std::iter::once("maximise accuracy at 1 day".to_string())
+                .chain(st.objectives.names()[1..].iter().map(|n| {
+                    let what = match *n {
+                        "avm" => "AVM",
+                        "energy" => "energy per inference",
+                        "latency" => "latency per inference (sequential)",
+                        other => other,
+                    };
+                    format!("minimise {what}")
+                }))
+                .collect::<Vec<_>>()
+                .join("; "),
         ),
         ("budgets", st.budgets.describe()),
         (

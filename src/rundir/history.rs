@@ -131,6 +131,7 @@ pub fn parse_history(file: &str, text: &str) -> Result<Vec<Trial>> {
                 acc_1d_std: num(6, "acc_1d_std")?,
                 tiles: int(7, "tiles")?,
                 params: int(8, "params")?,
+                cost: None,
             })
         };
         out.push(Trial {
@@ -275,6 +276,7 @@ mod tests {
                     acc_1d_std: 1e-17,
                     tiles: 12,
                     params: 78_000,
+                    cost: None,
                 }),
             },
             Trial {
