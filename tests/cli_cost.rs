@@ -65,3 +65,51 @@ fn bad_cost_field_is_named() {
         stderr(&o)
     );
 }
+
+#[test]
+fn search_with_energy_and_latency_objectives() {
+    let base = fresh_dir("cost-search");
+    let d = base.join("run");
+    let o = run(&[
+        "search",
+        "--surrogate",
+        "synthetic",
+        "--objectives",
+        "acc_1d,energy,latency",
+        "--max-latency-us",
+        "300",
+        "--population",
+        "16",
+        "--generations",
+        "4",
+        "--validate-top",
+        "0",
+        "--out",
+        d.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let p: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("pareto.json")).unwrap()).unwrap();
+    assert_eq!(
+        p["objectives"],
+        serde_json::json!(["acc_1d", "energy", "latency"])
+    );
+    assert_eq!(p["budgets"]["max_latency_us"], 300.0);
+    assert!(p["reference_point"]["energy_nj"].as_f64().unwrap() > 0.0);
+    for m in p["front"].as_array().unwrap() {
+        assert!(m["cost"]["latency_us"].as_f64().unwrap() <= 300.0, "{m}");
+        assert!(m["cost"]["energy_nj"].as_f64().unwrap() > 0.0);
+    }
+    let report = std::fs::read_to_string(d.join("report.md")).unwrap();
+    assert!(report.contains("minimise energy per inference"), "{report}");
+    let o = run(&[
+        "search",
+        "--surrogate",
+        "synthetic",
+        "--max-energy-nj",
+        "0",
+        "--out",
+        base.join("bad").to_str().unwrap(),
+    ]);
+    assert_input_error(&o, &["--max-energy-nj: expected a number of nJ > 0, got 0"]);
+}
