@@ -102,6 +102,7 @@ fn search_with_energy_and_latency_objectives() {
     }
     let report = std::fs::read_to_string(d.join("report.md")).unwrap();
     assert!(report.contains("minimise energy per inference"), "{report}");
+    assert!(report.contains("Hardware cost of the front"), "{report}");
     let o = run(&[
         "search",
         "--surrogate",

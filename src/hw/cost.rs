@@ -91,7 +91,7 @@ impl CostConfig {
         let bad = |field: &str, expected: &str, got: String| {
             Err(HwError::Field(FieldError::new(
                 file,
-                &format!("cost.{field}"),
+                format!("cost.{field}"),
                 expected,
                 got,
             )))

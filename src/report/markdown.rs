@@ -279,6 +279,28 @@ pub fn render(f: &RunFiles) -> String {
         );
     }
 
+    if f.pareto.front.iter().any(|m| m.scores.cost.is_some()) {
+        let _ = writeln!(
+            s,
+            "\nHardware cost of the front (the profile's cost model; README \"Energy, latency and area\"):\n\n| # | id | energy (nJ) | inferences/s/W | latency, sequential (us) | latency, pipelined (us) | area (mm2) |\n|---|---|---|---|---|---|---|"
+        );
+        for (k, m) in f.pareto.front.iter().enumerate() {
+            if let Some(c) = &m.scores.cost {
+                let _ = writeln!(
+                    s,
+                    "| {} | `{}` | {:.1} | {:.0} | {:.2} | {:.2} | {:.2} |",
+                    k + 1,
+                    m.id,
+                    c.energy_nj,
+                    1e9 / c.energy_nj.max(f64::MIN_POSITIVE),
+                    c.latency_us,
+                    c.pipelined_us,
+                    c.area_mm2
+                );
+            }
+        }
+    }
+
     let _ = writeln!(s, "\n## Reference networks\n");
     let _ = writeln!(
         s,
