@@ -454,7 +454,7 @@ fn search_bad_input_is_one_line() {
     let ds = d.to_str().unwrap();
     assert_input_error(
         &search(&d, &["--objectives", "acc_1d"]),
-        &["--objectives: expected acc_1d,tiles or acc_1d,tiles,avm"],
+        &["--objectives: expected acc_1d and one or two of tiles, avm, energy, latency, area"],
     );
     assert_input_error(
         &search(&d, &["--population", "2"]),

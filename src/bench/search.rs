@@ -59,7 +59,8 @@ pub fn search(
         Ok(())
     };
     let mut synthetic = synthetic_scorer(profile.clone());
-    let (two, three) = (Objectives { avm: false }, Objectives { avm: true });
+    let two = Objectives::default();
+    let three = Objectives { avm: true, ..two };
     time(
         "nsga2, synthetic scorer",
         AlgorithmKind::Nsga2,

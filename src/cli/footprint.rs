@@ -1,7 +1,7 @@
 //! `analognas footprint`
 
 use analognas::error::{Error, Result};
-use analognas::hw::{HwProfile, footprint};
+use analognas::hw::{Cost, Footprint, HwProfile, cost, footprint};
 use analognas::nn::{Arch, Reference};
 use analognas::task::Task;
 use clap::Args;
@@ -44,10 +44,11 @@ pub fn run(a: FootprintArgs) -> Result<()> {
         }
     };
     let f = footprint(&arch, &profile);
+    let c = cost(&arch, &profile);
     if a.json {
         println!(
             "{}",
-            serde_json::to_string_pretty(&f).expect("footprint serializes")
+            serde_json::to_string_pretty(&JsonOut::new(&f, &c)).expect("footprint serializes")
         );
         return Ok(());
     }
@@ -84,5 +85,71 @@ pub fn run(a: FootprintArgs) -> Result<()> {
         f.macs,
         f.digital_macs
     );
+    print_cost(&c);
     Ok(())
+}
+
+/// `footprint --json`: the footprint's fields, then the cost model's.
+#[derive(serde::Serialize)]
+struct JsonOut<'a> {
+    #[serde(flatten)]
+    footprint: &'a Footprint,
+    energy_nj: f64,
+    latency_us: analognas::hw::Latency,
+    area_mm2: f64,
+    inferences_per_s: f64,
+    inferences_per_s_per_w: f64,
+    cost: &'a Cost,
+}
+
+impl<'a> JsonOut<'a> {
+    fn new(footprint: &'a Footprint, c: &'a Cost) -> Self {
+        JsonOut {
+            footprint,
+            energy_nj: c.energy_nj,
+            latency_us: c.latency_us,
+            area_mm2: c.area_mm2,
+            inferences_per_s: c.inferences_per_s,
+            inferences_per_s_per_w: c.inferences_per_s_per_w,
+            cost: c,
+        }
+    }
+}
+
+fn print_cost(c: &Cost) {
+    println!();
+    println!(
+        "{:<24} {:>8} {:>9} {:>10} {:>10} {:>11} {:>10} {:>10}",
+        "layer", "kind", "MVMs", "DAC conv", "ADC conv", "digital ops", "energy nJ", "time us"
+    );
+    for l in &c.layers {
+        println!(
+            "{:<24} {:>8} {:>9} {:>10} {:>10} {:>11} {:>10.2} {:>10.3}",
+            l.name,
+            l.kind,
+            l.mvms,
+            l.dac_conversions,
+            l.adc_conversions,
+            l.digital_adds + l.digital_muls,
+            l.energy_nj,
+            l.latency_us
+        );
+    }
+    let e = &c.energy_split_nj;
+    println!(
+        "energy: {:.1} nJ per inference (array {:.1}, DAC {:.1}, ADC {:.1}, digital {:.1}, SRAM {:.1}; {}-bit DAC, {}-bit ADC), {:.0} inferences/s/W",
+        c.energy_nj,
+        e.array,
+        e.dac,
+        e.adc,
+        e.digital,
+        e.sram,
+        c.dac_bits,
+        c.adc_bits,
+        c.inferences_per_s_per_w
+    );
+    println!(
+        "latency: {:.2} us sequential, {:.2} us per inference pipelined ({:.0} inferences/s); area {:.2} mm2",
+        c.latency_us.sequential, c.latency_us.pipelined, c.inferences_per_s, c.area_mm2
+    );
 }

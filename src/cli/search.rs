@@ -39,7 +39,8 @@ pub struct SearchArgs {
     /// Algorithm [default: nsga2].
     #[arg(long, value_parser = super::choice::<AlgorithmKind>())]
     pub algorithm: Option<AlgorithmKind>,
-    /// Objectives: acc_1d,tiles or acc_1d,tiles,avm [default: acc_1d,tiles].
+    /// Objectives: acc_1d and one or two of tiles, avm, energy, latency, area (energy,
+    /// latency and area from the profile's cost model) [default: acc_1d,tiles].
     #[arg(long)]
     pub objectives: Option<String>,
     /// Most tiles a network may occupy.
@@ -51,6 +52,12 @@ pub struct SearchArgs {
     /// Largest accuracy variation over a month (AVM), in points.
     #[arg(long)]
     pub max_avm: Option<f64>,
+    /// Most energy per inference, nJ (the profile's cost model).
+    #[arg(long)]
+    pub max_energy_nj: Option<f64>,
+    /// Longest sequential latency per inference, us (the profile's cost model).
+    #[arg(long)]
+    pub max_latency_us: Option<f64>,
     /// Front members to validate by measurement, plus resnet8 and resnet20 (0 skips) [default: 5].
     #[arg(long)]
     pub validate_top: Option<usize>,
@@ -150,6 +157,8 @@ fn new_spec(a: &SearchArgs) -> Result<(RunSpec, PathBuf)> {
         max_tiles: a.max_tiles,
         max_params: a.max_params,
         max_avm: a.max_avm,
+        max_energy_nj: a.max_energy_nj,
+        max_latency_us: a.max_latency_us,
         validate_top: a.validate_top,
         seed: a.seed,
     };
@@ -159,7 +168,7 @@ fn new_spec(a: &SearchArgs) -> Result<(RunSpec, PathBuf)> {
 }
 
 fn resume(a: &SearchArgs, dir: &Path) -> Result<Run> {
-    let fixed: [(&str, bool); 13] = [
+    let fixed: [(&str, bool); 15] = [
         ("--task", a.task.is_some()),
         ("--data", a.data.is_some()),
         ("--space", a.space.is_some()),
@@ -171,6 +180,8 @@ fn resume(a: &SearchArgs, dir: &Path) -> Result<Run> {
         ("--max-tiles", a.max_tiles.is_some()),
         ("--max-params", a.max_params.is_some()),
         ("--max-avm", a.max_avm.is_some()),
+        ("--max-energy-nj", a.max_energy_nj.is_some()),
+        ("--max-latency-us", a.max_latency_us.is_some()),
         ("--seed", a.seed.is_some()),
         ("--out", a.out.is_some()),
     ];

@@ -2,6 +2,7 @@
 //! and batched analog inference of whole networks.
 
 mod analog;
+mod cost;
 mod error;
 mod exec;
 pub mod normal;
@@ -13,6 +14,7 @@ mod tiles;
 mod weights;
 
 pub use analog::*;
+pub use cost::*;
 pub use error::*;
 pub use pcm::*;
 pub use periphery::*;

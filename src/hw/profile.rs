@@ -28,6 +28,8 @@ pub struct HwProfile {
     pub drift_compensation: DriftCompensationConfig,
     /// Weight noise and periphery of hardware-aware training.
     pub training: TrainingNoiseConfig,
+    /// Constants of the energy, latency and area model (`hw::cost`).
+    pub cost: super::CostConfig,
 }
 
 /// Crossbar tile geometry.
@@ -211,6 +213,7 @@ impl Default for HwProfile {
             periphery: PeripheryConfig::default(),
             drift_compensation: DriftCompensationConfig::default(),
             training: TrainingNoiseConfig::default(),
+            cost: super::CostConfig::default(),
         }
     }
 }
@@ -476,6 +479,7 @@ impl HwProfile {
             above(tr.clip_value, 0.0, 100.0),
             "a number > 0 and <= 100",
         )?;
+        self.cost.check(file)?;
         Ok(())
     }
 

@@ -113,7 +113,8 @@ pub struct SearchRequest {
     pub generations: Option<usize>,
     /// Algorithm. Default: NSGA-II.
     pub algorithm: Option<AlgorithmKind>,
-    /// Objectives as text (`acc_1d,tiles` or `acc_1d,tiles,avm`). Default: `acc_1d,tiles`.
+    /// Objectives as text (`acc_1d` and one or two of `tiles`, `avm`, `energy`, `latency`,
+    /// `area`). Default: `acc_1d,tiles`.
     pub objectives: Option<String>,
     /// Most tiles a network may occupy.
     pub max_tiles: Option<usize>,
@@ -121,6 +122,10 @@ pub struct SearchRequest {
     pub max_params: Option<usize>,
     /// Largest AVM, in points.
     pub max_avm: Option<f64>,
+    /// Most energy per inference, nJ (the profile's cost model).
+    pub max_energy_nj: Option<f64>,
+    /// Longest sequential latency per inference, us (the profile's cost model).
+    pub max_latency_us: Option<f64>,
     /// Front members to validate. Default: 5.
     pub validate_top: Option<usize>,
     /// Seed. Default: 0.
@@ -162,11 +167,14 @@ impl SearchRequest {
                 max_tiles: self.max_tiles,
                 max_params: self.max_params,
                 max_avm: self.max_avm,
+                max_energy_nj: self.max_energy_nj,
+                max_latency_us: self.max_latency_us,
             },
             population: self.population.unwrap_or(200),
             generations: self.generations.unwrap_or(200),
             seed: self.seed.unwrap_or(0),
             reference: spec.settings.reference,
+            cost_profile: None,
         };
         spec.settings.validate()?;
         spec.validate_top = self.validate_top.unwrap_or(5);
@@ -277,6 +285,8 @@ impl Run {
             &spec.profile,
             &spec.settings.budgets,
         );
+        spec.settings
+            .prepare_cost(&spec.space, spec.task, &spec.profile);
         spec.settings.validate()?;
         let shown = dir.display();
         if dir.exists() && !dir.is_dir() {

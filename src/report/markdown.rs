@@ -16,6 +16,26 @@ fn opt(v: Option<f64>, digits: usize) -> String {
 /// The sentence that states the hypervolume reference point and normalisation.
 pub fn reference_sentence(info: &RunInfo) -> String {
     let r = info.settings.reference;
+    let o = info.settings.objectives;
+    if o.needs_cost() || !o.tiles {
+        let coords: Vec<String> = o
+            .names()
+            .iter()
+            .zip(r.vector(o))
+            .map(|(n, x)| match *n {
+                "acc_1d" => format!("{} % accuracy at 1 day", -x),
+                "tiles" => format!("{x} tiles"),
+                "avm" => format!("{x} points AVM"),
+                "energy" => format!("{x:.0} nJ"),
+                "latency" => format!("{x:.1} us"),
+                _ => format!("{x:.2} mm2"),
+            })
+            .collect();
+        return format!(
+            "Reference point: {}; normalised by the box up to (100 %, 0 for the rest).",
+            coords.join(", ")
+        );
+    }
     if info.settings.objectives.avm {
         format!(
             "Reference point: {} % accuracy at 1 day, {} tiles, {} points AVM; normalised by the box up to (100 %, 0 tiles, 0 points).",
@@ -182,11 +202,18 @@ pub fn render(f: &RunFiles) -> String {
         ("algorithm", st.algorithm.name().to_string()),
         (
             "objectives",
-            if st.objectives.avm {
-                "maximise accuracy at 1 day; minimise tiles; minimise AVM".into()
-            } else {
-                "maximise accuracy at 1 day; minimise tiles".into()
-            },
+            std::iter::once("maximise accuracy at 1 day".to_string())
+                .chain(st.objectives.names()[1..].iter().map(|n| {
+                    let what = match *n {
+                        "avm" => "AVM",
+                        "energy" => "energy per inference",
+                        "latency" => "latency per inference (sequential)",
+                        other => other,
+                    };
+                    format!("minimise {what}")
+                }))
+                .collect::<Vec<_>>()
+                .join("; "),
         ),
         ("budgets", st.budgets.describe()),
         (
@@ -250,6 +277,28 @@ pub fn render(f: &RunFiles) -> String {
             opt(meas.map(|x| x.acc_1d), 2),
             opt(meas.map(|x| x.avm), 2),
         );
+    }
+
+    if f.pareto.front.iter().any(|m| m.scores.cost.is_some()) {
+        let _ = writeln!(
+            s,
+            "\nHardware cost of the front (the profile's cost model; README \"Energy, latency and area\"):\n\n| # | id | energy (nJ) | inferences/s/W | latency, sequential (us) | latency, pipelined (us) | area (mm2) |\n|---|---|---|---|---|---|---|"
+        );
+        for (k, m) in f.pareto.front.iter().enumerate() {
+            if let Some(c) = &m.scores.cost {
+                let _ = writeln!(
+                    s,
+                    "| {} | `{}` | {:.1} | {:.0} | {:.2} | {:.2} | {:.2} |",
+                    k + 1,
+                    m.id,
+                    c.energy_nj,
+                    1e9 / c.energy_nj.max(f64::MIN_POSITIVE),
+                    c.latency_us,
+                    c.pipelined_us,
+                    c.area_mm2
+                );
+            }
+        }
     }
 
     let _ = writeln!(s, "\n## Reference networks\n");

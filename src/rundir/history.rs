@@ -132,6 +132,7 @@ pub fn parse_history(file: &str, text: &str) -> Result<Vec<Trial>> {
                 acc_1d_std: num(6, "acc_1d_std")?,
                 tiles: int(7, "tiles")?,
                 params: int(8, "params")?,
+                cost: None,
             })
         };
         if let Some(first) = first_line.insert(f[1].to_string(), line) {
@@ -299,6 +300,7 @@ mod tests {
                     acc_1d_std: 1e-17,
                     tiles: 12,
                     params: 78_000,
+                    cost: None,
                 }),
             },
             Trial {

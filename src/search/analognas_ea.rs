@@ -215,6 +215,7 @@ mod tests {
             max_tiles: Some(30),
             max_params: None,
             max_avm: Some(5.0),
+            ..Budgets::default()
         };
         st.reference = ReferencePoint::for_run(&space, Task::Digits, &p, &st.budgets);
         let mut s = Search::new(&space, Task::Digits, st).unwrap();

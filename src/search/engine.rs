@@ -3,7 +3,7 @@
 //! archive of non-dominated feasible trials and its hypervolume per generation.
 
 use super::{AlgorithmKind, AnalogNasEa, Archive, Nsga2, Outcome, Scorer, SearchSettings};
-use super::{Scores, SearchError, hypervolume};
+use super::{CostScores, Scores, SearchError, hypervolume};
 use crate::error::{Error, Result};
 use crate::nn::Arch;
 use crate::rng::{SeededRng, derive_seed, seeded};
@@ -117,6 +117,14 @@ impl Search {
     /// A fresh search of `space` on `task`.
     pub fn new(space: &SearchSpace, task: Task, settings: SearchSettings) -> Result<Self> {
         settings.validate()?;
+        if settings.needs_cost() && settings.cost_profile.is_none() {
+            return Err(SearchError::setting(
+                "--objectives",
+                "a hardware profile for the energy, latency and area objectives and budgets (SearchSettings::prepare_cost)",
+                "none",
+            )
+            .into());
+        }
         let algo: Box<dyn Algorithm> = match settings.algorithm {
             AlgorithmKind::Nsga2 => Box::new(Nsga2::new(space.clone(), settings.population)),
             AlgorithmKind::Analognas => {
@@ -351,8 +359,17 @@ impl Search {
         Ok(())
     }
 
-    fn record(&mut self, t: Trial) {
+    fn record(&mut self, mut t: Trial) {
         let i = self.trials.len();
+        if let (Outcome::Scored(s), Some(p)) = (&mut t.outcome, &self.settings.cost_profile)
+            && s.cost.is_none()
+            && self.settings.needs_cost()
+        {
+            s.cost = Some(CostScores::of(
+                &Arch::for_task(t.genome.clone(), self.task),
+                p,
+            ));
+        }
         if let Some(s) = t.outcome.scores()
             && self.settings.budgets.violation(s) == 0.0
         {
@@ -530,6 +547,42 @@ mod tests {
     }
 
     #[test]
+    fn cost_objectives_and_budgets() {
+        let sp = space();
+        let p = HwProfile::default();
+        for (objectives, n) in [
+            ("acc_1d,energy", 2),
+            ("acc_1d,energy,latency", 3),
+            ("acc_1d,tiles,area", 3),
+        ] {
+            let mut st = settings(AlgorithmKind::Nsga2, 20, 5, 3);
+            st.objectives = Objectives::parse(objectives).unwrap();
+            st.budgets.max_latency_us = Some(400.0);
+            // Without the profile the search refuses to start.
+            assert!(Search::new(&sp, Task::Digits, st.clone()).is_err());
+            st.prepare_cost(&sp, Task::Digits, &p);
+            assert_eq!(st.reference.vector(st.objectives).len(), n);
+            let mut s = Search::new(&sp, Task::Digits, st.clone()).unwrap();
+            s.run(&mut synthetic_scorer(p.clone())).unwrap();
+            assert!(s.stats().last().unwrap().hypervolume > 0.0, "{objectives}");
+            for t in s.front() {
+                let sc = t.outcome.scores().unwrap();
+                let c = sc.cost.expect("cost filled in");
+                assert!(c.latency_us <= 400.0, "{c:?}");
+                let want = CostScores::of(&Arch::for_task(t.genome.clone(), Task::Digits), &p);
+                assert_eq!(c, want);
+            }
+            // Settings with a cost profile round-trip through JSON.
+            let j = serde_json::to_string(&st).unwrap();
+            assert_eq!(serde_json::from_str::<SearchSettings>(&j).unwrap(), st);
+        }
+        // Without cost objectives nothing about cost is written.
+        let st = settings(AlgorithmKind::Nsga2, 20, 2, 3);
+        let j = serde_json::to_string(&st).unwrap();
+        assert!(!j.contains("cost") && !j.contains("energy"), "{j}");
+    }
+
+    #[test]
     fn budgets_hold_on_the_front() {
         for kind in [AlgorithmKind::Nsga2, AlgorithmKind::Analognas] {
             let sp = space();
@@ -538,6 +591,7 @@ mod tests {
                 max_tiles: Some(12),
                 max_params: Some(60_000),
                 max_avm: Some(3.5),
+                ..Budgets::default()
             };
             st.reference =
                 ReferencePoint::for_run(&sp, Task::Digits, &HwProfile::default(), &st.budgets);

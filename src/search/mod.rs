@@ -72,52 +72,151 @@ impl crate::choice::Choice for AlgorithmKind {
     }
 }
 
-/// The objectives: accuracy at 1 day (maximised) and tiles (minimised), optionally AVM
-/// (minimised). Written as `acc_1d,tiles` or `acc_1d,tiles,avm`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// The objectives: accuracy at 1 day (maximised) and one or two minimised ones among tiles,
+/// AVM, energy, latency and area (the last three from the cost model of the hardware profile,
+/// [`crate::hw::cost`]). Written as `acc_1d,tiles` (the default), `acc_1d,tiles,avm`,
+/// `acc_1d,energy`, `acc_1d,energy,latency`, ...
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Objectives {
-    /// Whether AVM is a third objective.
+    /// Whether AVM is an objective.
     pub avm: bool,
+    /// Whether tiles are an objective (true by default).
+    pub tiles: bool,
+    /// Whether energy per inference (nJ) is an objective.
+    pub energy: bool,
+    /// Whether the sequential latency per inference (us) is an objective.
+    pub latency: bool,
+    /// Whether the tile area (mm^2) is an objective.
+    pub area: bool,
+}
+
+impl Default for Objectives {
+    fn default() -> Self {
+        Objectives {
+            avm: false,
+            tiles: true,
+            energy: false,
+            latency: false,
+            area: false,
+        }
+    }
+}
+
+/// Energy, latency and area of an architecture on the search's hardware profile (see
+/// [`crate::hw::cost`]); filled in by the search when an objective or budget needs them.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CostScores {
+    /// Energy per inference, nJ.
+    pub energy_nj: f64,
+    /// Latency per inference with the sequential schedule, us.
+    pub latency_us: f64,
+    /// Latency per inference with the pipelined schedule (initiation interval), us.
+    pub pipelined_us: f64,
+    /// Tile area, mm^2.
+    pub area_mm2: f64,
+}
+
+impl CostScores {
+    /// The cost scores of `arch` on `profile`.
+    pub fn of(arch: &crate::nn::Arch, profile: &HwProfile) -> Self {
+        let c = crate::hw::cost(arch, profile);
+        CostScores {
+            energy_nj: c.energy_nj,
+            latency_us: c.latency_us.sequential,
+            pipelined_us: c.latency_us.pipelined,
+            area_mm2: c.area_mm2,
+        }
+    }
 }
 
 impl Objectives {
-    /// Parses `acc_1d,tiles[,avm]` (any order, no repeats).
+    /// The minimised objectives a run may choose besides acc_1d, in vector order.
+    pub const MINIMISED: [&'static str; 5] = ["tiles", "avm", "energy", "latency", "area"];
+
+    /// Parses `acc_1d` and one or two of tiles, avm, energy, latency, area (any order, no
+    /// repeats), e.g. `acc_1d,tiles`, `acc_1d,tiles,avm`, `acc_1d,energy,latency`.
     pub fn parse(s: &str) -> Result<Self> {
         let bad = || {
             Error::from(SearchError::setting(
                 "--objectives",
-                "acc_1d,tiles or acc_1d,tiles,avm",
+                "acc_1d and one or two of tiles, avm, energy, latency, area (e.g. acc_1d,tiles or acc_1d,tiles,avm)",
                 format!("\"{s}\""),
             ))
         };
-        let mut names: Vec<&str> = s.split(',').map(str::trim).collect();
-        names.sort_unstable();
-        match names.as_slice() {
-            ["acc_1d", "tiles"] => Ok(Objectives { avm: false }),
-            ["acc_1d", "avm", "tiles"] => Ok(Objectives { avm: true }),
-            _ => Err(bad()),
+        let names: Vec<&str> = s.split(',').map(str::trim).collect();
+        let mut o = Objectives {
+            tiles: false,
+            ..Objectives::default()
+        };
+        let mut acc = false;
+        for n in &names {
+            let flag = match *n {
+                "acc_1d" => &mut acc,
+                "tiles" => &mut o.tiles,
+                "avm" => &mut o.avm,
+                "energy" => &mut o.energy,
+                "latency" => &mut o.latency,
+                "area" => &mut o.area,
+                _ => return Err(bad()),
+            };
+            if *flag {
+                return Err(bad());
+            }
+            *flag = true;
         }
+        if !acc || !(2..=3).contains(&names.len()) {
+            return Err(bad());
+        }
+        Ok(o)
+    }
+
+    fn flags(self) -> [bool; 5] {
+        [self.tiles, self.avm, self.energy, self.latency, self.area]
     }
 
     /// The objective names, in vector order.
     pub fn names(self) -> Vec<&'static str> {
-        if self.avm {
-            vec!["acc_1d", "tiles", "avm"]
-        } else {
-            vec!["acc_1d", "tiles"]
-        }
+        let mut v = vec!["acc_1d"];
+        v.extend(
+            Self::MINIMISED
+                .iter()
+                .zip(self.flags())
+                .filter(|(_, on)| *on)
+                .map(|(n, _)| *n),
+        );
+        v
     }
 
     /// Number of objectives.
     pub fn count(self) -> usize {
-        2 + usize::from(self.avm)
+        1 + self.flags().iter().filter(|&&on| on).count()
     }
 
-    /// The objective vector of `s` in minimisation form: `[-acc_1d, tiles(, avm)]`.
+    /// Whether an objective comes from the cost model (energy, latency or area).
+    pub fn needs_cost(self) -> bool {
+        self.energy || self.latency || self.area
+    }
+
+    /// The objective vector of `s` in minimisation form: `[-acc_1d, then the chosen ones of
+    /// tiles, avm, energy, latency, area]`. A cost objective of scores without cost is
+    /// infinite (the search fills the cost in before it ranks).
     pub fn vector(self, s: &Scores) -> Vec<f64> {
-        let mut v = vec![-s.acc_1d, s.tiles as f64];
+        let cost = |f: fn(&CostScores) -> f64| s.cost.as_ref().map_or(f64::INFINITY, f);
+        let mut v = vec![-s.acc_1d];
+        if self.tiles {
+            v.push(s.tiles as f64);
+        }
         if self.avm {
             v.push(s.avm);
+        }
+        if self.energy {
+            v.push(cost(|c| c.energy_nj));
+        }
+        if self.latency {
+            v.push(cost(|c| c.latency_us));
+        }
+        if self.area {
+            v.push(cost(|c| c.area_mm2));
         }
         v
     }
@@ -153,6 +252,12 @@ pub struct Budgets {
     pub max_params: Option<usize>,
     /// Largest accuracy variation over a month, in points.
     pub max_avm: Option<f64>,
+    /// Most energy per inference, nJ (cost model of the profile).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_energy_nj: Option<f64>,
+    /// Longest sequential latency per inference, us (cost model of the profile).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_latency_us: Option<f64>,
 }
 
 impl Budgets {
@@ -168,7 +273,21 @@ impl Budgets {
         if let Some(a) = self.max_avm.filter(|&a| s.avm > a) {
             v += (s.avm - a) / a.abs().max(1.0);
         }
+        let cost = |budget: Option<f64>, f: fn(&CostScores) -> f64| match budget {
+            Some(b) => {
+                let x = s.cost.as_ref().map_or(f64::INFINITY, f);
+                if x > b { ((x - b) / b).min(1e6) } else { 0.0 }
+            }
+            None => 0.0,
+        };
+        v += cost(self.max_energy_nj, |c| c.energy_nj);
+        v += cost(self.max_latency_us, |c| c.latency_us);
         v
+    }
+
+    /// Whether a budget comes from the cost model (energy or latency).
+    pub fn needs_cost(&self) -> bool {
+        self.max_energy_nj.is_some() || self.max_latency_us.is_some()
     }
 
     /// One line, e.g. `tiles <= 20, params <= 100000`, or `none`.
@@ -182,6 +301,12 @@ impl Budgets {
         }
         if let Some(a) = self.max_avm {
             parts.push(format!("AVM <= {a} points"));
+        }
+        if let Some(e) = self.max_energy_nj {
+            parts.push(format!("energy <= {e} nJ"));
+        }
+        if let Some(l) = self.max_latency_us {
+            parts.push(format!("latency <= {l} us"));
         }
         if parts.is_empty() {
             "none".into()
@@ -201,6 +326,16 @@ pub struct ReferencePoint {
     pub tiles: f64,
     /// AVM in points: the AVM budget, or 100 (the largest possible loss).
     pub avm: f64,
+    /// Energy in nJ: the energy budget, or 1.1 x the largest network of the space
+    /// (set by [`ReferencePoint::add_cost`] when a cost objective is chosen).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub energy_nj: Option<f64>,
+    /// Sequential latency in us: the latency budget, or 1.1 x the largest network's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_us: Option<f64>,
+    /// Area in mm^2: one tile more than the reference tiles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub area_mm2: Option<f64>,
 }
 
 impl ReferencePoint {
@@ -215,24 +350,80 @@ impl ReferencePoint {
             acc_1d: 0.0,
             tiles: tiles as f64 + 1.0,
             avm: b.max_avm.unwrap_or(100.0),
+            energy_nj: None,
+            latency_us: None,
+            area_mm2: None,
         }
     }
 
-    /// The point in minimisation form for `objectives`.
-    pub fn vector(&self, objectives: Objectives) -> Vec<f64> {
-        let mut v = vec![-self.acc_1d, self.tiles];
-        if objectives.avm {
-            v.push(self.avm);
+    /// Sets the energy, latency and area coordinates `objectives` need (left unset
+    /// otherwise, so a run without cost objectives keeps its files unchanged): the budget
+    /// where there is one, else 1.1 x the cost of the largest network of `space` (every gene
+    /// at its largest value, the most expensive convolution type per block), and for the
+    /// area the reference tiles times the tile area.
+    pub fn add_cost(
+        &mut self,
+        space: &SearchSpace,
+        task: Task,
+        profile: &HwProfile,
+        objectives: Objectives,
+        b: &Budgets,
+    ) {
+        if !objectives.needs_cost() {
+            return;
+        }
+        let big = max_cost(space, task, profile);
+        if objectives.energy {
+            self.energy_nj = Some(b.max_energy_nj.unwrap_or(1.1 * big.energy_nj));
+        }
+        if objectives.latency {
+            self.latency_us = Some(b.max_latency_us.unwrap_or(1.1 * big.latency_us));
+        }
+        if objectives.area {
+            self.area_mm2 = Some(self.tiles * profile.cost.tile_area_mm2);
+        }
+    }
+
+    fn cost_coords(&self, objectives: Objectives) -> Vec<f64> {
+        let mut v = Vec::new();
+        let get = |x: Option<f64>| x.unwrap_or(f64::INFINITY);
+        if objectives.energy {
+            v.push(get(self.energy_nj));
+        }
+        if objectives.latency {
+            v.push(get(self.latency_us));
+        }
+        if objectives.area {
+            v.push(get(self.area_mm2));
         }
         v
     }
 
-    /// Volume of the box between the ideal point (100 %, 0 tiles, 0 AVM) and this point:
-    /// the hypervolume of a perfect front, used to normalise.
+    /// The point in minimisation form for `objectives`.
+    pub fn vector(&self, objectives: Objectives) -> Vec<f64> {
+        let mut v = vec![-self.acc_1d];
+        if objectives.tiles {
+            v.push(self.tiles);
+        }
+        if objectives.avm {
+            v.push(self.avm);
+        }
+        v.extend(self.cost_coords(objectives));
+        v
+    }
+
+    /// Volume of the box between the ideal point (100 %, 0 tiles, 0 AVM, no cost) and this
+    /// point: the hypervolume of a perfect front, used to normalise.
     pub fn box_volume(&self, objectives: Objectives) -> f64 {
-        let mut v = (100.0 - self.acc_1d) * self.tiles;
+        let mut v = 100.0 - self.acc_1d;
+        if objectives.tiles {
+            v *= self.tiles;
+        }
         if objectives.avm {
             v *= self.avm.max(f64::MIN_POSITIVE);
+        }
+        for c in self.cost_coords(objectives) {
+            v *= c.max(f64::MIN_POSITIVE);
         }
         v
     }
@@ -275,6 +466,41 @@ pub fn max_tiles(space: &SearchSpace, task: Task, profile: &HwProfile) -> usize 
     tiles(&g)
 }
 
+/// The largest energy and latency of any genome of `space` as [`max_tiles`] finds its
+/// largest network: every gene at its largest value and, block by block, the convolution
+/// type that costs the most energy.
+pub fn max_cost(space: &SearchSpace, task: Task, profile: &HwProfile) -> CostScores {
+    let last = |v: &[u32]| *v.last().expect("validated space");
+    let mut g = Genome {
+        oc0: last(&space.oc0),
+        ks0: last(&space.ks0),
+        blocks: vec![
+            MainBlock {
+                r: last(&space.r),
+                b: last(&space.b),
+                ct: space.ct[0],
+                wf: last(&space.wf),
+            };
+            space.max_m()
+        ],
+        downsample: space.downsample,
+    };
+    let cost = |g: &Genome| CostScores::of(&crate::nn::Arch::for_task(g.clone(), task), profile);
+    for i in 0..g.blocks.len() {
+        let mut best = (f64::NEG_INFINITY, space.ct[0]);
+        for &ct in &space.ct {
+            let mut h = g.clone();
+            h.blocks[i].ct = ct;
+            let e = cost(&h).energy_nj;
+            if e > best.0 {
+                best = (e, ct);
+            }
+        }
+        g.blocks[i].ct = best.1;
+    }
+    cost(&g)
+}
+
 /// Everything that decides a search's result (with the space, task and scorer).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -293,6 +519,11 @@ pub struct SearchSettings {
     pub seed: u64,
     /// Reference point of the hypervolume.
     pub reference: ReferencePoint,
+    /// The hardware profile whose cost model gives energy, latency and area, when an
+    /// objective or budget needs them (set by [`SearchSettings::prepare_cost`]; absent
+    /// otherwise, so that runs without them keep their files unchanged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_profile: Option<HwProfile>,
 }
 
 impl SearchSettings {
@@ -308,6 +539,22 @@ impl SearchSettings {
             generations: 200,
             seed: 0,
             reference: ReferencePoint::for_run(space, task, profile, &budgets),
+            cost_profile: None,
+        }
+    }
+
+    /// Whether an objective or budget comes from the cost model.
+    pub fn needs_cost(&self) -> bool {
+        self.objectives.needs_cost() || self.budgets.needs_cost()
+    }
+
+    /// When an objective or budget needs the cost model: keeps `profile` as the cost profile
+    /// and sets the reference point's cost coordinates. Does nothing otherwise.
+    pub fn prepare_cost(&mut self, space: &SearchSpace, task: Task, profile: &HwProfile) {
+        if self.needs_cost() {
+            self.cost_profile = Some(profile.clone());
+            self.reference
+                .add_cost(space, task, profile, self.objectives, &self.budgets);
         }
     }
 
@@ -331,6 +578,20 @@ impl SearchSettings {
         if let Some(a) = self.budgets.max_avm.filter(|a| !a.is_finite() || *a <= 0.0) {
             return bad("--max-avm", "a number of points > 0", &a);
         }
+        if let Some(e) = self
+            .budgets
+            .max_energy_nj
+            .filter(|e| !e.is_finite() || *e <= 0.0)
+        {
+            return bad("--max-energy-nj", "a number of nJ > 0", &e);
+        }
+        if let Some(l) = self
+            .budgets
+            .max_latency_us
+            .filter(|l| !l.is_finite() || *l <= 0.0)
+        {
+            return bad("--max-latency-us", "a number of us > 0", &l);
+        }
         Ok(())
     }
 }
@@ -346,10 +607,21 @@ mod tests {
         let e = Objectives::parse("acc_1d").unwrap_err().to_string();
         assert_eq!(
             e,
-            "--objectives: expected acc_1d,tiles or acc_1d,tiles,avm, got \"acc_1d\""
+            "--objectives: expected acc_1d and one or two of tiles, avm, energy, latency, area (e.g. acc_1d,tiles or acc_1d,tiles,avm), got \"acc_1d\""
         );
         assert!(Objectives::parse("acc_1d,tiles,tiles").is_err());
-        let j = serde_json::to_string(&Objectives { avm: true }).unwrap();
+        assert!(Objectives::parse("tiles,energy").is_err());
+        assert!(Objectives::parse("acc_1d,tiles,avm,energy").is_err());
+        assert!(Objectives::parse("acc_1d,watts").is_err());
+        assert_eq!(
+            Objectives::parse("acc_1d,tiles").unwrap(),
+            Objectives::default()
+        );
+        let o = Objectives::parse("latency,acc_1d,energy").unwrap();
+        assert_eq!(o.names(), ["acc_1d", "energy", "latency"]);
+        assert!(o.needs_cost() && !o.tiles);
+        assert_eq!(o.to_string(), "acc_1d,energy,latency");
+        let j = serde_json::to_string(&Objectives::parse("acc_1d,tiles,avm").unwrap()).unwrap();
         assert_eq!(j, r#"["acc_1d","tiles","avm"]"#);
         assert!(serde_json::from_str::<Objectives>(&j).unwrap().avm);
     }
@@ -362,14 +634,33 @@ mod tests {
             acc_1d_std: 0.1,
             tiles: 15,
             params: 1000,
+            cost: None,
         };
         let b = Budgets {
             max_tiles: Some(10),
             max_params: Some(2000),
             max_avm: Some(2.0),
+            ..Budgets::default()
         };
         assert_eq!(b.violation(&s), 0.5 + 0.5);
         assert_eq!(Budgets::default().violation(&s), 0.0);
+        let e = Budgets {
+            max_energy_nj: Some(100.0),
+            ..Budgets::default()
+        };
+        let with_cost = Scores {
+            cost: Some(CostScores {
+                energy_nj: 150.0,
+                latency_us: 1.0,
+                pipelined_us: 1.0,
+                area_mm2: 1.0,
+            }),
+            ..s.clone()
+        };
+        assert_eq!(e.violation(&with_cost), 0.5);
+        assert!(e.violation(&s) > 0.0);
+        let o = Objectives::parse("acc_1d,energy").unwrap();
+        assert_eq!(o.vector(&with_cost), vec![-90.0, 150.0]);
     }
 
     #[test]

@@ -21,6 +21,10 @@ pub struct Scores {
     pub tiles: usize,
     /// Trainable parameters.
     pub params: usize,
+    /// Energy, latency and area on the hardware profile; set by the search when an objective
+    /// or budget needs them, and written only then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<super::CostScores>,
 }
 
 impl Scores {
@@ -116,6 +120,7 @@ where
                 acc_1d_std,
                 tiles,
                 params,
+                cost: None,
             })
         };
         batch.par_iter().with_min_len(8).map(one).collect()
@@ -147,6 +152,7 @@ impl Scorer for SyntheticScorer {
                 acc_1d_std,
                 tiles,
                 params,
+                cost: None,
             })
         };
         batch.par_iter().with_min_len(8).map(one).collect()
