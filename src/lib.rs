@@ -75,6 +75,8 @@ pub mod error;
 pub mod evaluate;
 pub mod export;
 pub mod files;
+#[cfg(test)]
+mod fuzz_tests;
 pub mod hw;
 pub mod measure;
 pub mod model;
