@@ -337,9 +337,10 @@ pub(crate) fn existing_text(path: &Path) -> Result<String> {
 ///
 /// Every cell is checked: the genome within the absolute gene limits and agreeing with the id
 /// and gene columns; accuracies (`acc_fp`, `acc_*_mean`) in 0..=100 %, spreads (`acc_*_std`)
-/// in 0..=100 points, `avm` in -100..=100, `utilisation` in 0..=1, counts and `train_seconds`
-/// >= 0. A genome id on two rows with different values is an error naming the line and the
-/// first column that differs; a row repeated identically (two files concatenated) is kept once.
+/// in 0..=100 points, `avm` in -100..=100, `utilisation` in 0..=1, counts and
+/// `train_seconds` not negative. A genome id on two rows with different values is an error
+/// naming the line and the first column that differs; a row repeated identically (two files
+/// concatenated) is kept once.
 pub fn parse(file: &str, text: &str) -> Result<Dataset> {
     let cols = columns();
     let mut reader = csv::ReaderBuilder::new()
