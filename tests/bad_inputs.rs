@@ -372,6 +372,18 @@ fn cases() -> Vec<Case> {
             Ok(&["\"extrapolated\":true", "ks0 = 9"]),
         ),
         case(
+            "eval on rows outside the fitted genes warns",
+            &["surrogate", "eval", "--model", model, "--data", "d.csv"],
+            vec![("d.csv", {
+                let mut r = rows(3);
+                let g = &mut r[1].measurement.genome;
+                g.oc0 = 128;
+                r[1].measurement.id = g.id();
+                csv(&r)
+            })],
+            Ok(&["warning: 1 of 3 rows lie outside", "line 3, oc0 = 128 (fitted on 8..=64)"]),
+        ),
+        case(
             "collect --max-macs nan",
             &[
                 "surrogate",
@@ -428,6 +440,12 @@ fn cases() -> Vec<Case> {
             &["space"],
             vec![],
             Error(&["space: expected a subcommand (info, sample)"]),
+        ),
+        case(
+            "--help stays clap's full text",
+            &["search", "--help"],
+            vec![],
+            Ok(&["Usage: analognas search [OPTIONS]", "Options:", "--population"]),
         ),
         case(
             "an unknown subcommand",
