@@ -17,18 +17,21 @@ use std::path::Path;
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// An error of analognas; its `Display` is one line that names the file, field and expectation.
+/// Whatever a subsystem's message embeds (a key or value echoed from an input file, another
+/// library's text), the line holds no line break or other control character ([`one_line`]).
 ///
-/// Subsystems add their own variant here, each `#[error(transparent)]` with a `From` (boxed
-/// when the subsystem error is large, see `from_boxed!`), so `?` lifts them; the enum is
-/// `#[non_exhaustive]` for code outside the crate.
+/// Subsystems add their own variant here, each displayed through [`one_line`] with the
+/// subsystem error as its `source`, and a `From` (boxed when the subsystem error is large, see
+/// `from_boxed!`), so `?` lifts them; the enum is `#[non_exhaustive]` for code outside the
+/// crate.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// Bad user input: a file, a field or a flag that does not say what is expected.
-    #[error("{0}")]
+    #[error("{}", one_line(.0))]
     Input(String),
     /// An I/O failure on a named path.
-    #[error("{path}: {source}")]
+    #[error("{}: {}", one_line(.path), one_line(&.source.to_string()))]
     Io {
         /// The file or folder that failed.
         path: String,
@@ -36,39 +39,39 @@ pub enum Error {
         source: std::io::Error,
     },
     /// A training run that diverged or could not continue.
-    #[error("training failed: {0}")]
+    #[error("training failed: {}", one_line(.0))]
     Training(String),
     /// A TOML file that does not parse or does not fit its schema.
-    #[error(transparent)]
-    Toml(Box<TomlError>),
+    #[error("{}", one_line(&.0.to_string()))]
+    Toml(#[source] Box<TomlError>),
     /// A field of an input file whose value is not what is expected.
-    #[error(transparent)]
-    Field(Box<FieldError>),
+    #[error("{}", one_line(&.0.to_string()))]
+    Field(#[source] Box<FieldError>),
     /// A search-space file, a genome or a sample count (see [`crate::space::SpaceError`]).
-    #[error(transparent)]
-    Space(Box<crate::space::SpaceError>),
+    #[error("{}", one_line(&.0.to_string()))]
+    Space(#[source] Box<crate::space::SpaceError>),
     /// A hardware profile (see [`crate::hw::HwError`]).
-    #[error(transparent)]
-    Hw(Box<crate::hw::HwError>),
+    #[error("{}", one_line(&.0.to_string()))]
+    Hw(#[source] Box<crate::hw::HwError>),
     /// An architecture or genome JSON file (see [`crate::nn::ArchError`]).
-    #[error(transparent)]
-    Arch(Box<crate::nn::ArchError>),
+    #[error("{}", one_line(&.0.to_string()))]
+    Arch(#[source] Box<crate::nn::ArchError>),
     /// An error of training or of a model directory (see [`crate::train::TrainError`]).
-    #[error(transparent)]
-    Train(Box<crate::train::TrainError>),
+    #[error("{}", one_line(&.0.to_string()))]
+    Train(#[source] Box<crate::train::TrainError>),
     /// An error of the search's settings or state (see [`crate::search::SearchError`]).
-    #[error(transparent)]
-    Search(Box<crate::search::SearchError>),
+    #[error("{}", one_line(&.0.to_string()))]
+    Search(#[source] Box<crate::search::SearchError>),
     /// A run-directory file that is missing, corrupt or inconsistent (see
     /// [`crate::rundir::RunFileError`]).
-    #[error(transparent)]
-    RunFile(Box<crate::rundir::RunFileError>),
+    #[error("{}", one_line(&.0.to_string()))]
+    RunFile(#[source] Box<crate::rundir::RunFileError>),
     /// A data-set error (see [`crate::data::DataError`]).
-    #[error(transparent)]
-    Data(Box<crate::data::DataError>),
+    #[error("{}", one_line(&.0.to_string()))]
+    Data(#[source] Box<crate::data::DataError>),
     /// A surrogate error (see [`crate::surrogate::SurrogateError`]).
-    #[error(transparent)]
-    Surrogate(Box<crate::surrogate::SurrogateError>),
+    #[error("{}", one_line(&.0.to_string()))]
+    Surrogate(#[source] Box<crate::surrogate::SurrogateError>),
 }
 
 /// `From` for the boxed variants: the subsystem errors carry several strings, and boxing them
@@ -235,7 +238,7 @@ impl TomlError {
     /// The one-line form of toml's `err` on `text`, read from `file`. toml's own `Display`
     /// spans several lines with a caret, so the line is built from `message()` and `span()`.
     pub fn new(file: &str, text: &str, err: &toml::de::Error) -> Self {
-        let message = err.message().trim().replace('\n', " ");
+        let message = one_line(&err.message().trim().replace('\n', " "));
         let Some(span) = err.span() else {
             return TomlError {
                 at: Location::file(file),
@@ -248,10 +251,46 @@ impl TomlError {
         let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
         TomlError {
             at: Location::at(file, line_no, start - line_start + 1),
-            field: field_at(text, start),
+            field: field_at(text, start).map(|f| excerpt(&f)),
             message,
         }
     }
+}
+
+/// `s` on one line: control characters (line breaks, tabs, escapes) and the Unicode line and
+/// paragraph separators written as Rust escapes (`\r`, `\u{1b}`), the rest unchanged. For
+/// messages that embed text from an input file or from another library's error (serde_json's
+/// and toml's echo unknown keys verbatim).
+pub fn one_line(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Most characters of a value from an input file that a message shows.
+pub const EXCERPT_CHARS: usize = 80;
+
+/// [`one_line`] of `s`, cut after [`EXCERPT_CHARS`] characters (then ending in `...`): a value
+/// from an input file as a message shows it, however long the value.
+pub fn excerpt(s: &str) -> String {
+    let mut chars = s.chars();
+    let head: String = chars.by_ref().take(EXCERPT_CHARS).collect();
+    let more = if chars.next().is_some() { "..." } else { "" };
+    one_line(&head) + more
+}
+
+/// `s` quoted and escaped like Rust's `{:?}` and cut like [`excerpt`]: `"abc"`, `"abc..."`.
+pub fn quoted(s: &str) -> String {
+    let mut chars = s.chars();
+    let head: String = chars.by_ref().take(EXCERPT_CHARS).collect();
+    let more = if chars.next().is_some() { "..." } else { "" };
+    format!("{head:?}{more}")
 }
 
 fn floor_char_boundary(text: &str, mut i: usize) -> usize {
@@ -458,6 +497,31 @@ mod tests {
         assert!(size_of::<crate::space::SpaceError>() < 128);
         assert!(size_of::<crate::hw::HwError>() < 128);
         assert!(size_of::<crate::nn::ArchError>() < 128);
+    }
+
+    #[test]
+    fn echoed_text_stays_on_one_line() {
+        assert_eq!(
+            one_line("a\rb\nc\td\u{1b}e\u{2028}f é"),
+            "a\\rb\\nc\\td\\u{1b}e\\u{2028}f é"
+        );
+        let long = "x".repeat(100);
+        assert_eq!(excerpt(&long), format!("{}...", "x".repeat(EXCERPT_CHARS)));
+        assert_eq!(quoted("a\"b\n"), "\"a\\\"b\\n\"");
+        assert_eq!(
+            quoted(&long),
+            format!("\"{}\"...", "x".repeat(EXCERPT_CHARS))
+        );
+        // A key with a carriage return inside, as toml reports it.
+        let text = "[tile]\nro\rws 3\n";
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct T {
+            tile: std::collections::BTreeMap<String, u32>,
+        }
+        let err = toml::from_str::<T>(text).unwrap_err();
+        let e = toml_error("p.toml", text, &err).to_string();
+        assert!(!e.chars().any(char::is_control), "{e:?}");
     }
 
     #[test]

@@ -76,6 +76,8 @@ pub mod error;
 pub mod evaluate;
 pub mod export;
 pub mod files;
+#[cfg(test)]
+mod fuzz_tests;
 pub mod hw;
 pub mod lock;
 pub mod measure;

@@ -42,7 +42,8 @@ pub(crate) fn synthetic_scoring(profile: &HwProfile) -> crate::pipeline::Scoring
 pub(crate) fn fake_row(g: Genome, seed: u64) -> Row {
     let arch = Arch::for_task(g, Task::Digits);
     let fp = footprint(&arch, &HwProfile::default());
-    let acc = 80.0 + (fp.params as f64).ln() + 0.1 * arch.genome.oc0 as f64;
+    // Below 99 %, so that acc_fp (acc + 1/3) stays a percentage.
+    let acc = (80.0 + (fp.params as f64).ln() + 0.1 * arch.genome.oc0 as f64).min(98.5);
     let drift: Vec<DriftPoint> = DRIFT_TIMES
         .iter()
         .enumerate()
@@ -79,12 +80,21 @@ pub(crate) fn fake_row(g: Genome, seed: u64) -> Row {
     }
 }
 
-/// `n` Latin-hypercube genomes of the TinyML space as [`fake_row`]s.
-pub(crate) fn fake_rows(n: usize, seed: u64) -> Vec<Row> {
-    let space = tinyml_space();
+/// `n` Latin-hypercube genomes of `space`, each once (a data set holds one row per genome):
+/// fewer than `n` when the sample repeats one.
+pub(crate) fn distinct_lhs(space: &SearchSpace, n: usize, seed: u64) -> Vec<Genome> {
     let mut rng = crate::rng::seeded(seed);
+    let mut seen = std::collections::HashSet::new();
     space
         .sample_lhs(n, &mut rng)
+        .into_iter()
+        .filter(|g| seen.insert(g.id()))
+        .collect()
+}
+
+/// `n` Latin-hypercube genomes of the TinyML space as [`fake_row`]s (each genome once).
+pub(crate) fn fake_rows(n: usize, seed: u64) -> Vec<Row> {
+    distinct_lhs(&tinyml_space(), n, seed)
         .into_iter()
         .enumerate()
         .map(|(i, g)| fake_row(g, i as u64))
@@ -98,8 +108,7 @@ pub(crate) fn synthetic_dataset(n: usize, seed: u64, noise: f64) -> Dataset {
     let space = tinyml_space();
     let profile = HwProfile::default();
     let mut rng = crate::rng::seeded(seed);
-    let rows: Vec<Row> = space
-        .sample_lhs(n, &mut rng)
+    let rows: Vec<Row> = distinct_lhs(&space, n, seed)
         .into_iter()
         .map(|g| {
             let arch = Arch::for_task(g, Task::Digits);
@@ -112,9 +121,10 @@ pub(crate) fn synthetic_dataset(n: usize, seed: u64, noise: f64) -> Dataset {
                 .count() as f64;
             let depth = arch.depth() as f64;
             let mut noisy = |s: f64| s * noise * crate::rng::normal(&mut rng) as f64;
-            let acc = 60.0 + 3.0 * (fp.params as f64).ln() - 0.3 * depth - 2.0 * sep + noisy(1.0);
+            let acc = (60.0 + 3.0 * (fp.params as f64).ln() - 0.3 * depth - 2.0 * sep + noisy(1.0))
+                .min(98.5);
             let avm = 1.0 + 0.15 * depth + 0.8 * sep + noisy(0.3);
-            let std = 0.3 + 0.02 * fp.tiles as f64 + noisy(0.05);
+            let std = (0.3 + 0.02 * fp.tiles as f64 + noisy(0.05)).max(0.0);
             let drift: Vec<DriftPoint> = DRIFT_TIMES
                 .iter()
                 .map(|&(label, t)| DriftPoint {

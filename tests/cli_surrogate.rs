@@ -14,15 +14,18 @@ fn synthetic_csv(path: &Path, n: usize, seed: u64) {
     let space = SearchSpace::load(root().join("search_spaces/resnet_tinyml.toml")).unwrap();
     let profile = HwProfile::load(root().join("hw_profiles/pcm_aihwkit.toml")).unwrap();
     let mut rng = analognas::rng::seeded(seed);
+    let mut seen = std::collections::HashSet::new();
     let rows: Vec<Row> = space
         .sample_lhs(n, &mut rng)
         .into_iter()
+        // One row per genome: a data set refuses an id twice with other values.
+        .filter(|g| seen.insert(g.id()))
         .map(|g| {
             let arch = Arch::for_task(g, Task::Digits);
             let fp = footprint(&arch, &profile);
             let depth = arch.depth() as f64;
             let noise = 0.3 * analognas::rng::normal(&mut rng) as f64;
-            let acc = 55.0 + 3.0 * (fp.params as f64).ln() - 0.3 * depth + noise;
+            let acc = (55.0 + 3.0 * (fp.params as f64).ln() - 0.3 * depth + noise).min(98.5);
             let avm = 0.5 + 0.1 * depth;
             let std = 0.2 + 0.01 * fp.tiles as f64;
             let drift = DRIFT_TIMES

@@ -1,5 +1,6 @@
 //! End-to-end tests of the `analognas` binary (one integration binary, burn linked once).
 
+mod bad_inputs;
 mod cli_cost;
 mod cli_export;
 mod cli_foundation;

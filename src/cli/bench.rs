@@ -203,8 +203,12 @@ pub fn run(cmd: BenchCommand) -> Result<()> {
             let profile = HwProfile::load(analognas::files::shipped_path(
                 analognas::files::DEFAULT_PROFILE,
             ))?;
-            let mut scorer =
-                analognas::pipeline::build_scorer(&surrogate.display().to_string(), &profile)?;
+            let mut scorer = analognas::pipeline::build_scorer(
+                &surrogate.display().to_string(),
+                Task::Digits,
+                &profile,
+                &space,
+            )?;
             println!(
                 "{}",
                 analognas::bench::search(&space, &profile, Task::Digits, Some(scorer.as_mut()))?

@@ -33,7 +33,7 @@ pub struct FootprintArgs {
 
 /// Runs `footprint`.
 pub fn run(a: FootprintArgs) -> Result<()> {
-    let profile = HwProfile::load(&a.profile)?;
+    let profile = HwProfile::load(analognas::files::shipped_path(&a.profile))?;
     let arch = match (&a.arch, a.reference) {
         (Some(path), _) => Arch::load(path, a.task.unwrap_or(Task::Digits))?,
         (None, Some(r)) => Arch::for_task(r.genome(), a.task.unwrap_or(Task::Cifar10)),

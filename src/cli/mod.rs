@@ -13,7 +13,7 @@ mod train;
 mod worker;
 
 use analognas::error::Result;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -66,27 +66,230 @@ pub enum Command {
     Worker(worker::WorkerArgs),
 }
 
-/// Runs the CLI on `args` and returns the process exit code (2 on any error).
+/// Runs the CLI on `args` and returns the process exit code (2 on any error). `--help` and
+/// `--version` print clap's full text and exit 0; every other clap error is one line, like
+/// every error of the tool.
 pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
-    let cli = match Cli::try_parse_from(args) {
+    let args: Vec<OsString> = args.into_iter().collect();
+    let parsed = command()
+        .try_get_matches_from(&args)
+        .and_then(|m| Cli::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
-            let _ = e.print();
             return match e.kind() {
                 clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    let _ = e.print();
                     ExitCode::SUCCESS
                 }
-                _ => ExitCode::from(2),
+                _ => {
+                    eprintln!("analognas: {}", clap_error_line(&e, &args));
+                    ExitCode::from(2)
+                }
             };
         }
     };
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("analognas: {e}");
+            // Errors are built as one line; a line break inside a path or a value must not
+            // make a second one.
+            let line = e.to_string().replace(['\n', '\r'], " ");
+            eprintln!("analognas: {line}");
             ExitCode::from(2)
         }
     }
+}
+
+/// The clap command, with every option that takes a value accepting a negative number as its
+/// value, so that `--population -5` is a bad value of `--population` rather than an unknown
+/// flag `-5`.
+pub fn command() -> clap::Command {
+    fn negatives(cmd: clap::Command) -> clap::Command {
+        cmd.mut_args(|a| {
+            if a.get_action().takes_values() {
+                a.allow_negative_numbers(true)
+            } else {
+                a
+            }
+        })
+        .mut_subcommands(negatives)
+    }
+    negatives(Cli::command())
+}
+
+/// `analognas` and the subcommands named at the start of `args` (`analognas space info`).
+fn command_path(args: &[OsString]) -> String {
+    let root = Cli::command();
+    let mut cmd = &root;
+    let mut path = String::from("analognas");
+    for a in args.iter().skip(1) {
+        if let Some(sub) = cmd.find_subcommand(a) {
+            path.push(' ');
+            path.push_str(sub.get_name());
+            cmd = sub;
+        } else if !a.to_string_lossy().starts_with('-') {
+            break;
+        }
+    }
+    path
+}
+
+/// The flag of a clap argument description: `--population` of `--population <POPULATION>`.
+fn flag_of(arg: &str) -> String {
+    arg.split_whitespace().next().unwrap_or(arg).to_string()
+}
+
+/// What a numeric value should have been, from the parse error clap got for it.
+fn expected_number(source: Option<&(dyn std::error::Error + 'static)>, value: &str) -> String {
+    use std::num::IntErrorKind;
+    if let Some(e) = source.and_then(|s| s.downcast_ref::<std::num::ParseIntError>()) {
+        let negative =
+            value.trim().starts_with('-') && value.trim()[1..].chars().all(|c| c.is_ascii_digit());
+        return match e.kind() {
+            IntErrorKind::InvalidDigit if negative => "an integer >= 0".into(),
+            IntErrorKind::PosOverflow => "a smaller integer".into(),
+            IntErrorKind::NegOverflow => "a larger integer".into(),
+            IntErrorKind::Zero => "an integer other than 0".into(),
+            _ => "an integer".into(),
+        };
+    }
+    if source.is_some_and(|s| s.is::<std::num::ParseFloatError>()) {
+        return "a number".into();
+    }
+    match source {
+        Some(s) => format!("a valid value ({})", s.to_string().replace('\n', " ")),
+        None => "a valid value".into(),
+    }
+}
+
+/// A clap error as one line: the flag or subcommand, what was expected and what was given,
+/// suggestions, and where the full usage is (`see 'analognas search --help'`).
+fn clap_error_line(e: &clap::Error, args: &[OsString]) -> String {
+    use clap::error::{ContextKind as K, ContextValue as V, ErrorKind};
+    let text = |k: K| -> Option<String> {
+        match e.get(k)? {
+            V::String(s) => Some(s.clone()),
+            V::Strings(v) if !v.is_empty() => Some(v.join(", ")),
+            V::StyledStr(s) => Some(s.to_string()),
+            V::StyledStrs(v) if !v.is_empty() => Some(
+                v.iter()
+                    .map(|s| s.to_string())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+            V::Number(n) => Some(n.to_string()),
+            _ => None,
+        }
+    };
+    let path = command_path(args);
+    let help = format!("see '{path} --help'");
+    let arg = text(K::InvalidArg).unwrap_or_default();
+    let flag = flag_of(&arg);
+    let value = text(K::InvalidValue).unwrap_or_default();
+    // The subcommand's path without the program name, as a prefix: `space info: `.
+    let sub_path = path
+        .strip_prefix("analognas")
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map_or(String::new(), |p| format!("{p}: "));
+    let mut hints: Vec<String> = Vec::new();
+    for k in [K::SuggestedArg, K::SuggestedSubcommand, K::SuggestedValue] {
+        let names: Vec<String> = match e.get(k) {
+            Some(V::String(s)) => vec![format!("'{s}'")],
+            Some(V::Strings(v)) => v.iter().map(|s| format!("'{s}'")).collect(),
+            _ => continue,
+        };
+        if let Some((last, rest)) = names.split_last() {
+            let options = match rest {
+                [] => last.clone(),
+                _ => format!("{} or {last}", rest.join(", ")),
+            };
+            hints.push(format!("did you mean {options}?"));
+        }
+    }
+    if let Some(s) = text(K::Suggested) {
+        hints.push(s);
+    }
+    let line = match e.kind() {
+        ErrorKind::InvalidValue => {
+            let valid = text(K::ValidValue);
+            match (value.is_empty(), valid) {
+                (true, Some(v)) => format!("{flag}: expected one of {v}, got nothing"),
+                (true, None) => format!("{flag}: expected a value, got nothing"),
+                (false, Some(v)) => format!("{flag}: expected one of {v}, got {value:?}"),
+                (false, None) => format!("{flag}: expected a valid value, got {value:?}"),
+            }
+        }
+        ErrorKind::ValueValidation => {
+            let expected = expected_number(std::error::Error::source(e), &value);
+            format!("{flag}: expected {expected}, got {value:?}")
+        }
+        ErrorKind::UnknownArgument => format!("unexpected argument '{arg}'"),
+        ErrorKind::InvalidSubcommand => {
+            let sub = text(K::InvalidSubcommand).unwrap_or_default();
+            format!("{sub_path}unknown subcommand '{sub}'")
+        }
+        ErrorKind::MissingRequiredArgument => {
+            let missing: Vec<String> = match e.get(K::InvalidArg) {
+                Some(V::Strings(v)) => v.clone(),
+                _ => vec![arg.clone()],
+            };
+            let missing: Vec<String> = missing
+                .iter()
+                .map(|m| {
+                    let group = m.strip_prefix('<').and_then(|m| m.strip_suffix('>'));
+                    match group {
+                        Some(g) if g.contains('|') => g.split('|').collect::<Vec<_>>().join(" or "),
+                        _ => m.clone(),
+                    }
+                })
+                .collect();
+            format!("{sub_path}expected {}", missing.join(" and "))
+        }
+        ErrorKind::MissingSubcommand | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let root = Cli::command();
+            let mut cmd = &root;
+            for name in path.split(' ').skip(1) {
+                cmd = cmd.find_subcommand(name).unwrap_or(cmd);
+            }
+            let subs: Vec<&str> = cmd
+                .get_subcommands()
+                .filter(|c| !c.is_hide_set())
+                .map(|c| c.get_name())
+                .collect();
+            if subs.is_empty() {
+                format!("{sub_path}expected arguments")
+            } else {
+                format!("{sub_path}expected a subcommand ({})", subs.join(", "))
+            }
+        }
+        ErrorKind::ArgumentConflict => {
+            let prior: Vec<String> = match e.get(K::PriorArg) {
+                Some(V::String(s)) => vec![flag_of(s)],
+                Some(V::Strings(v)) => v.iter().map(|s| flag_of(s)).collect(),
+                _ => Vec::new(),
+            };
+            format!("{flag}: cannot be used with {}", prior.join(", "))
+        }
+        ErrorKind::NoEquals => format!("{flag}: expected {flag}=VALUE"),
+        ErrorKind::TooManyValues => format!("{flag}: expected one value, got also {value:?}"),
+        ErrorKind::TooFewValues | ErrorKind::WrongNumberOfValues => {
+            let want = text(K::ExpectedNumValues)
+                .or_else(|| text(K::MinValues))
+                .unwrap_or_default();
+            let got = text(K::ActualNumValues).unwrap_or_default();
+            format!("{flag}: expected {want} values, got {got}")
+        }
+        ErrorKind::InvalidUtf8 => "expected UTF-8 arguments".to_string(),
+        _ => {
+            let rendered = e.render().to_string();
+            let first = rendered.lines().next().unwrap_or("invalid arguments");
+            first.trim_start_matches("error: ").to_string()
+        }
+    };
+    hints.push(help);
+    format!("{line}; {}", hints.join("; ")).replace(['\n', '\r'], " ")
 }
 
 /// Executes a parsed command.

@@ -45,7 +45,7 @@ pub struct SampleArgs {
 pub fn run(cmd: SpaceCommand) -> Result<()> {
     match cmd {
         SpaceCommand::Info { space } => {
-            let s = SearchSpace::load(&space)?;
+            let s = SearchSpace::load(analognas::files::shipped_path(&space))?;
             println!("space {} ({})", s.name, space.display());
             if !s.description.is_empty() {
                 println!("  {}", s.description);

@@ -5,7 +5,7 @@ use analognas::hw::HwProfile;
 use analognas::nn::Arch;
 use analognas::surrogate::{Dataset, FitParams, ModelKind, SurrogateModel, format_scores};
 use clap::{Args, Subcommand};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Surrogate subcommands.
 #[derive(Subcommand, Debug)]
@@ -75,6 +75,17 @@ pub struct CollectArgs {
 fn run_collect(a: CollectArgs) -> Result<()> {
     if a.reps == 0 {
         return Err(Error::input("--reps: expected an integer >= 1, got 0"));
+    }
+    if let Some(m) = a.max_macs.filter(|m| !(m.is_finite() && *m >= 0.0)) {
+        return Err(Error::input(format!(
+            "--max-macs: expected a number >= 0, got {m}"
+        )));
+    }
+    if a.out.is_dir() {
+        return Err(Error::input(format!(
+            "--out {}: expected a CSV file to append to, got a directory",
+            a.out.display()
+        )));
     }
     let space = analognas::space::SearchSpace::load(analognas::files::shipped_path(&a.space))?;
     let profile = HwProfile::load(analognas::files::shipped_path(&a.profile))?;
@@ -161,9 +172,12 @@ pub struct FitArgs {
     /// Seed of the fold shuffle and the regressors.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Model file to write (JSON).
+    /// Model file to write (JSON): a new file, or a surrogate model to replace.
     #[arg(long)]
     pub out: PathBuf,
+    /// Overwrite --out even when it is an existing file that is not a surrogate model.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Arguments of `surrogate eval`.
@@ -175,6 +189,9 @@ pub struct EvalArgs {
     /// Measured data set (CSV) of the same task and profile.
     #[arg(long)]
     pub data: PathBuf,
+    /// Evaluate even when the data's task or profile is not the model's (with a warning).
+    #[arg(long)]
+    pub allow_mismatch: bool,
 }
 
 /// Arguments of `surrogate predict`.
@@ -189,6 +206,14 @@ pub struct PredictArgs {
     /// Hardware profile; default: hw_profiles/<the model's profile>.toml.
     #[arg(long)]
     pub profile: Option<PathBuf>,
+    /// Task of the architecture; default: the model's task. Another task than the model's is
+    /// refused unless --allow-mismatch.
+    #[arg(long, value_parser = super::choice::<analognas::task::Task>())]
+    pub task: Option<analognas::task::Task>,
+    /// Predict even for another task, profile or input shape than the model was fitted on
+    /// (with a warning).
+    #[arg(long)]
+    pub allow_mismatch: bool,
     /// Print one JSON object instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -211,6 +236,7 @@ fn fit(a: FitArgs) -> Result<()> {
             a.folds
         )));
     }
+    check_model_out(&a.out, &a.data, a.force)?;
     let data = Dataset::read(&a.data)?;
     let params = FitParams {
         kind: a.model,
@@ -239,10 +265,64 @@ fn fit(a: FitArgs) -> Result<()> {
     Ok(())
 }
 
+/// Whether `a` and `b` name the same existing file (through links too).
+fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+        _ => false,
+    }
+}
+
+/// Refuses a `surrogate fit --out` that would destroy something: the data set itself, a
+/// directory, or (without `force`) an existing file that is not a surrogate model.
+fn check_model_out(out: &Path, data: &Path, force: bool) -> Result<()> {
+    let shown = out.display();
+    if same_file(out, data) {
+        return Err(Error::input(format!(
+            "--out {shown}: expected another path than --data (the model would replace the data set)"
+        )));
+    }
+    if out.is_dir() {
+        return Err(Error::input(format!(
+            "--out {shown}: expected a model file, got a directory"
+        )));
+    }
+    if out.exists() && !force && SurrogateModel::load(out).is_err() {
+        return Err(Error::input(format!(
+            "--out {shown}: expected a new file or a surrogate model to replace, got an existing file that is not one (--force overwrites it)"
+        )));
+    }
+    Ok(())
+}
+
+/// The error for a model used outside what it was fitted on, or its warning with
+/// `--allow-mismatch`.
+fn mismatch(e: &analognas::surrogate::SurrogateError, allow: bool) -> Result<String> {
+    if allow {
+        Ok(format!("--{e} (--allow-mismatch)"))
+    } else {
+        Err(Error::input(format!(
+            "--{e}; --allow-mismatch uses the model anyway"
+        )))
+    }
+}
+
 fn eval(a: EvalArgs) -> Result<()> {
-    let model = SurrogateModel::load(&a.model)?;
+    let model = SurrogateModel::load(analognas::files::shipped_path(&a.model))?;
     let data = Dataset::read(&a.data)?;
-    let scores = model.evaluate(&data)?;
+    let scores = match model.check_data(&data) {
+        Ok(()) => model.scores(&data),
+        Err(e) if a.allow_mismatch => {
+            eprintln!("analognas: warning: {e} (--allow-mismatch)");
+            model.scores(&data)
+        }
+        Err(e) => {
+            return Err(Error::input(format!(
+                "{e}; --allow-mismatch evaluates anyway"
+            )));
+        }
+    };
     println!(
         "{} ({}, fitted on {} rows of {}) on {} rows of {}:",
         a.model.display(),
@@ -253,13 +333,26 @@ fn eval(a: EvalArgs) -> Result<()> {
         a.data.display()
     );
     print!("{}", format_scores(&scores));
+    let outside: Vec<(usize, String)> = data
+        .rows
+        .iter()
+        .zip(&data.lines)
+        .filter_map(|(r, &line)| Some((line, model.extrapolation(&r.measurement.genome)?)))
+        .collect();
+    if let Some((line, why)) = outside.first() {
+        println!(
+            "warning: {} of {} rows lie outside the genes the model was fitted on (the predictions extrapolate; first: line {line}, {why})",
+            outside.len(),
+            data.rows.len()
+        );
+    }
     Ok(())
 }
 
 fn predict(a: PredictArgs) -> Result<()> {
-    let model = SurrogateModel::load(&a.model)?;
+    let model = SurrogateModel::load(analognas::files::shipped_path(&a.model))?;
     let profile = match &a.profile {
-        Some(p) => HwProfile::load(p)?,
+        Some(p) => HwProfile::load(analognas::files::shipped_path(p))?,
         None => {
             let p = analognas::files::shipped_profile(&model.profile).ok_or_else(|| {
                 Error::input(format!(
@@ -270,10 +363,27 @@ fn predict(a: PredictArgs) -> Result<()> {
             HwProfile::load(p)?
         }
     };
-    model
-        .check_profile(&profile)
-        .map_err(|e| Error::input(format!("--{e}")))?;
-    let arch = Arch::load(&a.arch, model.task)?;
+    let task = a.task.unwrap_or(model.task);
+    let mut warnings = Vec::new();
+    if let Err(e) = model.check_task(task) {
+        warnings.push(mismatch(&e, a.allow_mismatch)?);
+    }
+    if let Err(e) = model.check_profile(&profile) {
+        warnings.push(mismatch(&e, a.allow_mismatch)?);
+    }
+    let arch = Arch::load(&a.arch, task)?;
+    // (Another task has another shape: said once, above.)
+    if task == model.task
+        && let Err(e) = model.check_arch(&arch)
+    {
+        warnings.push(mismatch(&e, a.allow_mismatch)?);
+    }
+    let outside = model.extrapolation(&arch.genome);
+    if let Some(why) = &outside {
+        warnings.push(format!(
+            "genome outside the genes the model was fitted on: {why}; the prediction extrapolates"
+        ));
+    }
     let p = model.predict(&arch, &profile);
     if a.json {
         let v = serde_json::json!({
@@ -281,19 +391,27 @@ fn predict(a: PredictArgs) -> Result<()> {
             "acc_1d": p.acc_1d,
             "avm": p.avm,
             "acc_1d_std": p.acc_1d_std,
+            "extrapolated": outside.is_some(),
+            "warnings": warnings,
         });
         println!("{v}");
+        for w in &warnings {
+            eprintln!("analognas: warning: {w}");
+        }
         return Ok(());
     }
     println!(
         "{} ({}) on {}, profile {}",
         arch.genome.summary(),
         arch.genome.id(),
-        model.task,
+        task,
         profile.name
     );
     println!("acc_1d      {:>8.2} %", p.acc_1d);
     println!("avm         {:>8.2} points", p.avm);
     println!("acc_1d_std  {:>8.2} points", p.acc_1d_std);
+    for w in &warnings {
+        println!("warning: {w}");
+    }
     Ok(())
 }

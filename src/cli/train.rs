@@ -133,6 +133,12 @@ pub fn resolve_arch(
 
 /// Runs `train`.
 pub fn run_train(a: TrainArgs) -> Result<()> {
+    if a.out.exists() && !a.out.is_dir() {
+        return Err(Error::input(format!(
+            "--out {}: expected a model directory (new or existing), got a file",
+            a.out.display()
+        )));
+    }
     let profile = HwProfile::load(analognas::files::shipped_path(&a.profile))?;
     let arch = resolve_arch(&a.arch, a.reference, a.task)?;
     check_task_shape(&arch, a.task)?;

@@ -91,7 +91,7 @@ pub struct PcmConfig {
     /// Reference time of drift in seconds after programming. Range: > 0 and <= 86400 (a day).
     /// Default: 20.
     pub t0: f64,
-    /// Read duration in seconds for the 1/f noise. Range: > 0 and <= 1. Default: 250e-9.
+    /// Read duration in seconds for the 1/f noise. Range: [1e-12, 1]. Default: 250e-9.
     pub t_read: f64,
     /// Multiplies the programming-noise sigma (0 switches it off). Range: [0, 10]. Default: 1.
     pub prog_noise_scale: f64,
@@ -408,11 +408,13 @@ impl HwProfile {
             above(pcm.t0, 0.0, 86_400.0),
             "a number of seconds > 0 and <= 86400",
         )?;
+        // At least a picosecond: the read-noise factor ln((t + t_read) / (2 t_read)) is
+        // infinite for a subnormal t_read (found by the fuzz test: 1e-320 gave NaN outputs).
         num(
             "pcm.t_read",
             pcm.t_read,
-            above(pcm.t_read, 0.0, 1.0),
-            "a number of seconds > 0 and <= 1",
+            within(pcm.t_read, 1e-12, 1.0),
+            "a number of seconds in [1e-12, 1]",
         )?;
         for (key, v) in [
             ("pcm.prog_noise_scale", pcm.prog_noise_scale),
@@ -614,6 +616,7 @@ mod tests {
             ("[pcm]\nt0 = 1e9", "pcm.t0"),
             ("[pcm]\nt_read = -1e-9", "pcm.t_read"),
             ("[pcm]\nt_read = 2", "pcm.t_read"),
+            ("[pcm]\nt_read = 1e-320", "pcm.t_read"),
             ("[pcm]\nprog_noise_scale = -1", "pcm.prog_noise_scale"),
             ("[pcm]\nread_noise_scale = nan", "pcm.read_noise_scale"),
             ("[pcm]\ndrift_scale = 1e6", "pcm.drift_scale"),

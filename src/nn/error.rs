@@ -44,7 +44,8 @@ impl ArchError {
     pub(crate) fn json(file: &str, e: &serde_json::Error) -> Self {
         let full = e.to_string();
         let suffix = format!(" at line {} column {}", e.line(), e.column());
-        let message = full.strip_suffix(&suffix).unwrap_or(&full).to_string();
+        // serde_json echoes unknown keys and variants verbatim: kept on one line.
+        let message = crate::error::one_line(full.strip_suffix(&suffix).unwrap_or(&full));
         let message = match e.classify() {
             serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
                 format!("invalid JSON: {message}")

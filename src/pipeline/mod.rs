@@ -179,7 +179,7 @@ impl SearchRequest {
         spec.settings.validate()?;
         spec.validate_top = self.validate_top.unwrap_or(5);
         // Fail on a bad --surrogate before anything is written.
-        build_scorer(&spec.surrogate, &spec.profile)?;
+        build_scorer(&spec.surrogate, spec.task, &spec.profile, &spec.space)?;
         Ok(spec)
     }
 }

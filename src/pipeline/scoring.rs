@@ -36,7 +36,7 @@ impl Scoring {
             run.info.validate_top,
             run.info.task,
             run.info.data.as_deref().map(Path::new),
-            &run.profile,
+            (&run.profile, &run.space),
             &run.dir,
         )
     }
@@ -49,7 +49,7 @@ impl Scoring {
             spec.validate_top,
             spec.task,
             spec.data.as_deref().map(Path::new),
-            &spec.profile,
+            (&spec.profile, &spec.space),
             dir,
         )
     }
@@ -59,10 +59,10 @@ impl Scoring {
         validate_top: usize,
         task: Task,
         data: Option<&Path>,
-        profile: &HwProfile,
+        (profile, space): (&HwProfile, &crate::space::SearchSpace),
         dir: &Path,
     ) -> Result<Self> {
-        let scorer = build_scorer(surrogate, profile)?;
+        let scorer = build_scorer(surrogate, task, profile, space)?;
         let measurer: Option<Box<dyn Measurer>> = if validate_top == 0 || surrogate == SYNTHETIC {
             None
         } else {
@@ -78,8 +78,16 @@ impl Scoring {
 }
 
 /// The scorer `--surrogate` names: `synthetic` is the test function; a path is a surrogate
-/// model file (resolved among the shipped files) fitted on `profile`'s chip.
-pub fn build_scorer(surrogate: &str, profile: &HwProfile) -> Result<Box<dyn Scorer>> {
+/// model file (resolved among the shipped files) that must have been fitted on `task`, on
+/// `profile`'s chip and on genes that cover `space` (a surrogate asked about genomes it never
+/// saw extrapolates silently, so a search on a wider space is refused: fit a surrogate on it,
+/// or search with the active measured path).
+pub fn build_scorer(
+    surrogate: &str,
+    task: Task,
+    profile: &HwProfile,
+    space: &crate::space::SearchSpace,
+) -> Result<Box<dyn Scorer>> {
     if surrogate == SYNTHETIC {
         return Ok(Box::new(synthetic_scorer(profile.clone())));
     }
@@ -88,7 +96,9 @@ pub fn build_scorer(surrogate: &str, profile: &HwProfile) -> Result<Box<dyn Scor
             "--surrogate: {e} (expected a model from `analognas surrogate fit`, or \"{SYNTHETIC}\")"
         ))
     })?;
-    model.check_profile(profile)?;
+    model
+        .check_use(task, profile, space)
+        .map_err(|e| Error::input(format!("--surrogate {surrogate}: {e}")))?;
     let p = profile.clone();
     Ok(Box::new(ClosureScorer::new(
         "surrogate",

@@ -10,7 +10,7 @@
 //! written in Rust's shortest round-trip form, so writing and reading gives identical values.
 
 use super::SurrogateError;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, excerpt, one_line, quoted};
 use crate::measure::{DRIFT_TIMES, DriftPoint, Measurement};
 use crate::nn::Arch;
 use crate::space::{Genome, MAX_BLOCKS, MainBlock};
@@ -334,6 +334,13 @@ pub(crate) fn existing_text(path: &Path) -> Result<String> {
 /// Parses a data set; `file` names it in errors (`FILE:LINE: column NAME: expected ..., got ...`).
 /// Accepts `\n` and `\r\n` line ends, a missing final line break and a UTF-8 byte-order mark;
 /// blank lines are skipped.
+///
+/// Every cell is checked: the genome within the absolute gene limits and agreeing with the id
+/// and gene columns; accuracies (`acc_fp`, `acc_*_mean`) in 0..=100 %, spreads (`acc_*_std`)
+/// in 0..=100 points, `avm` in -100..=100, `utilisation` in 0..=1, counts and
+/// `train_seconds` not negative. A genome id on two rows with different values is an error
+/// naming the line and the first column that differs; a row repeated identically (two files
+/// concatenated) is kept once.
 pub fn parse(file: &str, text: &str) -> Result<Dataset> {
     let cols = columns();
     let mut reader = csv::ReaderBuilder::new()
@@ -362,7 +369,7 @@ pub fn parse(file: &str, text: &str) -> Result<Dataset> {
                 line: hline,
                 column: i + 1,
                 expected: want.into(),
-                got: got.into(),
+                got: excerpt(got),
             }
             .into());
         }
@@ -372,6 +379,8 @@ pub fn parse(file: &str, text: &str) -> Result<Dataset> {
         rows: Vec::new(),
         lines: Vec::new(),
     };
+    // The index in `data.rows` of each id's first row.
+    let mut first: std::collections::HashMap<String, usize> = Default::default();
     for rec in records {
         let rec = rec.map_err(|e| csv_error(file, &cols, e))?;
         let line = line_of(text, &rec);
@@ -405,10 +414,52 @@ pub fn parse(file: &str, text: &str) -> Result<Dataset> {
         let record: Record = rec
             .deserialize(None)
             .map_err(|e| csv_error(file, &cols, e))?;
-        data.rows.push(record.into_row(file, line)?);
+        let row = record.into_row(file, line)?;
+        match first.get(&row.measurement.id) {
+            // An identical repeat (two data sets concatenated) is the same measurement: kept once.
+            Some(&i) if data.rows[i] == row => continue,
+            Some(&i) => return Err(conflict(file, line, data.lines[i], &data.rows[i], &row)),
+            None => {
+                first.insert(row.measurement.id.clone(), data.rows.len());
+            }
+        }
+        data.rows.push(row);
         data.lines.push(line as usize);
     }
     Ok(data)
+}
+
+/// The error of a row whose id is on an earlier row with other values: names the first
+/// column that differs.
+fn conflict(file: &str, line: u64, first_line: usize, first: &Row, row: &Row) -> Error {
+    let cells = |r: &Row| -> Vec<String> {
+        let text = row_line(r);
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(text.as_bytes());
+        reader
+            .records()
+            .next()
+            .and_then(|r| r.ok())
+            .map(|r| r.iter().map(String::from).collect())
+            .unwrap_or_default()
+    };
+    let (a, b) = (cells(first), cells(row));
+    let cols = columns();
+    let i = (0..cols.len()).find(|&i| a.get(i) != b.get(i)).unwrap_or(0);
+    let show = |v: Option<&String>| v.map_or(String::new(), |s| s.clone());
+    SurrogateError::Cell {
+        file: file.into(),
+        line,
+        column: cols[i].clone(),
+        message: format!(
+            "expected {} as on line {first_line} (the same id {}; one measurement per genome), got {}",
+            quoted(&show(a.get(i))),
+            row.measurement.id,
+            quoted(&show(b.get(i)))
+        ),
+    }
+    .into()
 }
 
 /// The 1-based line of a record's first byte. (The csv crate's line number is where it started
@@ -449,25 +500,38 @@ impl Record {
         };
         let float = |column: &str, s: &str| match s.trim().parse::<f64>() {
             Ok(v) if v.is_finite() => Ok(v),
-            _ => Err(err(column, format!("expected a finite number, got {s:?}"))),
-        };
-        let opt_float = |column: &str, s: &str| match s.trim() {
-            "" => Ok(None),
-            _ => float(column, s).map(Some),
+            _ => Err(err(
+                column,
+                format!("expected a finite number, got {}", quoted(s)),
+            )),
         };
         let uint = |column: &str, s: &str| {
             let v = s.trim().parse::<u64>();
-            v.map_err(|_| err(column, format!("expected an integer >= 0, got {s:?}")))
+            v.map_err(|_| {
+                err(
+                    column,
+                    format!("expected an integer >= 0, got {}", quoted(s)),
+                )
+            })
         };
         let size = |column: &str, s: &str| uint(column, s).map(|v| v as usize);
         // The genome is the truth; the id and gene columns must agree with it.
-        let genome: Genome = serde_json::from_str(&self.genome)
-            .map_err(|e| err("genome", format!("expected a genome JSON, got {e}")))?;
+        let genome: Genome = serde_json::from_str(&self.genome).map_err(|e| {
+            err(
+                "genome",
+                format!("expected a genome JSON, got {}", one_line(&e.to_string())),
+            )
+        })?;
+        // Within the absolute gene limits, so that its features (a layer plan) stay small.
+        genome.check("").map_err(|e| {
+            let msg = e.to_string();
+            err("genome", msg.trim_start_matches(": ").to_string())
+        })?;
         if self.id != genome.id() {
             let msg = format!(
-                "expected {} (the genome's id), got {:?}",
+                "expected {} (the genome's id), got {}",
                 genome.id(),
-                self.id
+                quoted(&self.id)
             );
             return Err(err("id", msg));
         }
@@ -481,7 +545,7 @@ impl Record {
             } else {
                 format!("{want} (as in the genome column)")
             };
-            Err(err(column, format!("expected {want}, got {got:?}")))
+            Err(err(column, format!("expected {want}, got {}", quoted(got))))
         };
         gene("oc0", &self.oc0, genome.oc0.to_string())?;
         gene("ks0", &self.ks0, genome.ks0.to_string())?;
@@ -497,10 +561,28 @@ impl Record {
                 gene(&format!("{name}{}", i + 1), &got[i], want[i].clone())?;
             }
         }
+        // Accuracies are percentages, spreads are >= 0, AVM is a difference of two accuracies.
+        let in_range = |column: &str, s: &str, lo: f64, hi: f64, what: &str| {
+            float(column, s).and_then(|v| {
+                if (lo..=hi).contains(&v) {
+                    Ok(v)
+                } else {
+                    Err(err(column, format!("expected {what}, got {}", quoted(s))))
+                }
+            })
+        };
+        let percent =
+            |column: &str, s: &str| in_range(column, s, 0.0, 100.0, "a percentage in 0..=100");
+        let spread = |column: &str, s: &str| {
+            in_range(column, s, 0.0, 100.0, "a spread in 0..=100 percent points")
+        };
+        let opt = |s: &str| !s.trim().is_empty();
         let mut drift = Vec::new();
         for ((label, t), (mean, std)) in DRIFT_TIMES.iter().zip(&self.drift) {
             let (mean_col, std_col) = (format!("acc_{label}_mean"), format!("acc_{label}_std"));
-            match (opt_float(&mean_col, mean)?, opt_float(&std_col, std)?) {
+            let mean_v = opt(mean).then(|| percent(&mean_col, mean)).transpose()?;
+            let std_v = opt(std).then(|| spread(&std_col, std)).transpose()?;
+            match (mean_v, std_v) {
                 (Some(mean), Some(std)) => drift.push(DriftPoint {
                     t_seconds: *t,
                     mean,
@@ -524,24 +606,36 @@ impl Record {
             .ok_or_else(|| err("acc_1d_mean", "expected a number, got \"\"".into()))?;
         let task = <Task as crate::choice::Choice>::parse(self.task.trim()).map_err(|_| {
             let msg = format!(
-                "expected digits, mnist, cifar10, kws or vww, got {:?}",
-                self.task
+                "expected digits, mnist, cifar10, kws or vww, got {}",
+                quoted(&self.task)
             );
             err("task", msg)
         })?;
         let measurement = Measurement {
             id: self.id,
-            acc_fp: float("acc_fp", &self.acc_fp)?,
+            acc_fp: percent("acc_fp", &self.acc_fp)?,
             acc_1d: one_day.mean,
             acc_1d_std: one_day.std,
             drift,
-            avm: float("avm", &self.avm)?,
+            avm: in_range("avm", &self.avm, -100.0, 100.0, "a number in -100..=100")?,
             tiles: size("tiles", &self.tiles)?,
-            utilisation: float("utilisation", &self.utilisation)?,
+            utilisation: in_range(
+                "utilisation",
+                &self.utilisation,
+                0.0,
+                1.0,
+                "a number in 0..=1",
+            )?,
             params: size("params", &self.params)?,
             macs: size("macs", &self.macs)?,
             depth: size("depth", &self.depth)?,
-            train_seconds: float("train_seconds", &self.train_seconds)?,
+            train_seconds: in_range(
+                "train_seconds",
+                &self.train_seconds,
+                0.0,
+                f64::MAX,
+                "a number >= 0",
+            )?,
             seed: uint("seed", &self.seed)?,
             genome,
         };
@@ -681,6 +775,104 @@ pub(crate) mod tests {
         assert!(
             e.starts_with("d.csv:2: column task: expected digits"),
             "{e}"
+        );
+    }
+
+    /// `text` with cell `column` of data line `row` (0-based, after the header) set to `value`.
+    fn with_cell(text: &str, row: usize, column: &str, value: &str) -> String {
+        let i = columns().iter().position(|c| c == column).unwrap();
+        let d = parse("d.csv", text).unwrap();
+        let mut cells: Vec<String> = {
+            let line = row_line(&d.rows[row]);
+            let mut r = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .from_reader(line.as_bytes());
+            r.records()
+                .next()
+                .unwrap()
+                .unwrap()
+                .iter()
+                .map(String::from)
+                .collect()
+        };
+        cells[i] = value.into();
+        let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
+        w.write_record(&cells).unwrap();
+        let line = String::from_utf8(w.into_inner().unwrap()).unwrap();
+        let mut lines: Vec<String> = text.lines().map(String::from).collect();
+        lines[row + 1] = line.trim_end().to_string();
+        lines.join("\n") + "\n"
+    }
+
+    #[test]
+    fn out_of_range_values_name_line_and_column() {
+        let text = to_csv(&fake_rows(3, 9));
+        for (column, value, expected) in [
+            (
+                "acc_fp",
+                "150",
+                "expected a percentage in 0..=100, got \"150\"",
+            ),
+            (
+                "acc_1d_mean",
+                "-20",
+                "expected a percentage in 0..=100, got \"-20\"",
+            ),
+            (
+                "acc_30d_std",
+                "-0.5",
+                "expected a spread in 0..=100 percent points",
+            ),
+            ("avm", "250", "expected a number in -100..=100, got \"250\""),
+            ("utilisation", "1.5", "expected a number in 0..=1"),
+            ("train_seconds", "-1", "expected a number >= 0"),
+            ("tiles", "-3", "expected an integer >= 0, got \"-3\""),
+            ("acc_fp", "inf", "expected a finite number, got \"inf\""),
+        ] {
+            let e = parse("d.csv", &with_cell(&text, 1, column, value))
+                .unwrap_err()
+                .to_string();
+            assert!(e.starts_with(&format!("d.csv:3: column {column}: ")), "{e}");
+            assert!(e.contains(expected), "{e}");
+        }
+        // A genome beyond the absolute gene limits is refused before its features are built.
+        let rows = fake_rows(1, 9);
+        let mut g = rows[0].measurement.genome.clone();
+        g.blocks[0].r = u32::MAX;
+        let json = g.canonical_json();
+        let t = with_cell(&text, 0, "genome", &json);
+        let e = parse("d.csv", &t).unwrap_err().to_string();
+        assert!(
+            e.starts_with(
+                "d.csv:2: column genome: field blocks[0].r: expected an integer in 1..=64"
+            ),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn duplicate_ids_conflict_or_collapse() {
+        let rows = fake_rows(3, 10);
+        let text = to_csv(&rows);
+        let first = text.lines().nth(1).unwrap();
+        // An identical repeat counts once.
+        let d = parse("d.csv", &format!("{text}{first}\n")).unwrap();
+        assert_eq!(d.rows, rows);
+        assert_eq!(d.lines, vec![2, 3, 4]);
+        // The same id with another value is an error naming both lines and the column.
+        let edited = with_cell(&text, 0, "acc_fp", "12.5");
+        let changed = edited.lines().nth(1).unwrap();
+        let e = parse("d.csv", &format!("{text}{changed}\n"))
+            .unwrap_err()
+            .to_string();
+        let id = &rows[0].measurement.id;
+        assert_eq!(
+            e,
+            format!(
+                "d.csv:5: column acc_fp: expected {:?} as on line 2 (the same id {id}; one \
+                 measurement per genome), got \"12.5\"",
+                rows[0].measurement.acc_fp.to_string()
+            )
         );
     }
 

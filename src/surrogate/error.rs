@@ -60,6 +60,17 @@ pub enum SurrogateError {
         /// What it is.
         got: String,
     },
+    /// A model used for something it was not fitted on: another task, hardware profile or
+    /// search space. `field` is what differs (`task`, `profile`, `space`, `arch`).
+    #[error("{field}: expected {expected} (what the surrogate model was fitted on), got {got}")]
+    Mismatch {
+        /// What differs.
+        field: String,
+        /// What the model was fitted on.
+        expected: String,
+        /// What it is used for.
+        got: String,
+    },
     /// A model file that is not JSON.
     #[error("{file}:{line}:{column}: expected a surrogate model JSON, got invalid JSON: {message}")]
     Json {

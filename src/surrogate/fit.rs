@@ -3,6 +3,7 @@
 
 use super::SurrogateError;
 use super::dataset::Dataset;
+use super::domain::FittedGenes;
 use super::features::{FEATURE_NAMES, N_FEATURES};
 use super::json::MODEL_FORMAT;
 use super::metrics::{Score, kendall_tau};
@@ -244,6 +245,7 @@ impl SurrogateModel {
                 spaces: distinct(rows.iter().map(|r| r.provenance.space.clone())),
                 budgets: distinct(rows.iter().map(|r| r.provenance.budget.clone())),
                 versions: distinct(rows.iter().map(|r| r.provenance.version.clone())),
+                genes: FittedGenes::of(rows.iter().map(|r| &r.measurement.genome)),
             },
             params: params.clone(),
             cv,

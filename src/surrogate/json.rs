@@ -42,16 +42,21 @@ impl SurrogateModel {
                 file: file.into(),
                 line: e.line(),
                 column: e.column(),
-                message: e.to_string(),
+                message: crate::error::one_line(&e.to_string()),
             })?;
         let format = value.get("format").and_then(|f| f.as_str()).unwrap_or("");
         if format != MODEL_FORMAT {
-            return Err(field("format", format!("{MODEL_FORMAT:?}"), format!("{format:?}")).into());
+            return Err(field(
+                "format",
+                format!("{MODEL_FORMAT:?}"),
+                crate::error::quoted(format),
+            )
+            .into());
         }
         let model: SurrogateModel =
             serde_json::from_value(value).map_err(|e| SurrogateError::Model {
                 file: file.into(),
-                message: e.to_string(),
+                message: crate::error::one_line(&e.to_string()),
             })?;
         if model.features != FEATURE_NAMES {
             let expected = format!(
@@ -86,6 +91,7 @@ mod tests {
     use super::*;
     use crate::hw::HwProfile;
     use crate::nn::Arch;
+    use crate::surrogate::SurrogateError;
     use crate::surrogate::params::{FitParams, ModelKind};
     use crate::test_support::synthetic_dataset as synthetic;
 
@@ -155,6 +161,63 @@ mod tests {
             e.starts_with("m.json: field features: expected 28 features"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn a_model_knows_its_task_profile_and_genes() {
+        let dir = env!("CARGO_MANIFEST_DIR");
+        let model =
+            SurrogateModel::load(format!("{dir}/surrogates/digits_pcm_aihwkit.json")).unwrap();
+        let space = crate::test_support::tinyml_space();
+        let profile = HwProfile::default();
+        model
+            .check_use(crate::task::Task::Digits, &profile, &space)
+            .unwrap();
+        let e = model.check_task(crate::task::Task::Mnist).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "task: expected digits (what the surrogate model was fitted on), got mnist"
+        );
+        let hermes = HwProfile::load(format!("{dir}/hw_profiles/pcm_hermes.toml")).unwrap();
+        let e = model.check_profile(&hermes).unwrap_err().to_string();
+        assert!(e.starts_with("profile: expected pcm_aihwkit"), "{e}");
+        let tiny =
+            crate::space::SearchSpace::load(format!("{dir}/search_spaces/tiny.toml")).unwrap();
+        let e = model.check_space(&tiny).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "space: expected a space within the genes of resnet_tinyml (what the surrogate \
+             model was fitted on), got space tiny with oc0 = 4 (fitted on 8..=64)"
+        );
+        let e = model
+            .check_use(crate::task::Task::Digits, &profile, &tiny)
+            .unwrap_err();
+        assert!(matches!(e, SurrogateError::Mismatch { .. }));
+        let mnist = Arch::for_task(
+            crate::nn::Reference::Resnet8.genome(),
+            crate::task::Task::Mnist,
+        );
+        let e = model.check_arch(&mnist).unwrap_err().to_string();
+        assert!(
+            e.starts_with("arch: expected input [1, 8, 8] and 10 classes"),
+            "{e}"
+        );
+        // Genes outside the fitted ranges flag the prediction.
+        let mut g = crate::nn::Reference::Resnet8.genome();
+        assert_eq!(model.extrapolation(&g), None);
+        g.ks0 = 9;
+        assert_eq!(
+            model.extrapolation(&g).as_deref(),
+            Some("ks0 = 9 (fitted on 3..=7)")
+        );
+        // A model file without the gene ranges checks the space by name.
+        let mut old = SurrogateModel::parse("m.json", &model.to_json()).unwrap();
+        old.data.genes = None;
+        let back = SurrogateModel::parse("m.json", &old.to_json()).unwrap();
+        assert!(!back.to_json().contains("\"genes\""));
+        back.check_space(&space).unwrap();
+        assert!(back.check_space(&tiny).is_err());
+        assert_eq!(back.extrapolation(&g), None);
     }
 
     #[test]

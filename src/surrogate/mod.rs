@@ -11,6 +11,7 @@
 //! ```
 
 pub mod dataset;
+mod domain;
 mod error;
 pub mod features;
 mod fit;
@@ -21,6 +22,7 @@ mod params;
 pub mod trees;
 
 pub use dataset::{Dataset, Provenance, Row};
+pub use domain::FittedGenes;
 pub use error::SurrogateError;
 pub use features::{FEATURE_NAMES, N_FEATURES, features, features_with_tiles};
 pub use fit::regressor_description;

@@ -4,11 +4,13 @@
 
 use super::SurrogateError;
 use super::dataset::Dataset;
+use super::domain::FittedGenes;
 use super::features::{N_FEATURES, features};
 use super::trees::Ensemble;
 use crate::error::Result;
 use crate::hw::HwProfile;
 use crate::nn::Arch;
+use crate::space::{Genome, SearchSpace};
 use crate::task::Task;
 use serde::{Deserialize, Serialize};
 
@@ -57,6 +59,10 @@ pub struct DataProvenance {
     pub budgets: Vec<String>,
     /// Distinct analognas versions that measured the rows.
     pub versions: Vec<String>,
+    /// The gene ranges of the rows: predictions for genomes outside them extrapolate
+    /// ([`SurrogateModel::extrapolation`]). Absent in model files written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub genes: Option<FittedGenes>,
 }
 
 /// One target's trees with the scaling of its values: `value = mean + scale * output`.
@@ -139,21 +145,90 @@ impl SurrogateModel {
         Prediction::from_values(v)
     }
 
-    /// Checks that `profile` is the one the model was fitted on.
-    pub fn check_profile(&self, profile: &HwProfile) -> Result<()> {
+    /// Checks that `profile` is the one the model was fitted on (by name).
+    pub fn check_profile(&self, profile: &HwProfile) -> Result<(), SurrogateError> {
         if profile.name != self.profile {
-            return Err(SurrogateError::Param {
+            return Err(SurrogateError::Mismatch {
                 field: "profile".into(),
-                expected: format!("{} (the profile the model was fitted on)", self.profile),
+                expected: self.profile.clone(),
                 got: profile.name.clone(),
-            }
-            .into());
+            });
         }
         Ok(())
     }
 
-    /// Quality on another measured data set (same task and profile), one score per target.
-    pub fn evaluate(&self, data: &Dataset) -> Result<Vec<Score>> {
+    /// Checks that `task` is the one the model was fitted on.
+    pub fn check_task(&self, task: Task) -> Result<(), SurrogateError> {
+        if task != self.task {
+            return Err(SurrogateError::Mismatch {
+                field: "task".into(),
+                expected: self.task.to_string(),
+                got: task.to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Checks that `arch` has the input shape and classes of the model's task.
+    pub fn check_arch(&self, arch: &Arch) -> Result<(), SurrogateError> {
+        let (input, classes) = (self.task.input_shape(), self.task.classes());
+        if arch.input != input || arch.classes != classes {
+            return Err(SurrogateError::Mismatch {
+                field: "arch".into(),
+                expected: format!(
+                    "input {input:?} and {classes} classes of task {}",
+                    self.task
+                ),
+                got: format!("input {:?} and {} classes", arch.input, arch.classes),
+            });
+        }
+        Ok(())
+    }
+
+    /// Checks that every genome of `space` lies within the genes the model was fitted on
+    /// ([`DataProvenance::genes`]); for a model file without them, that the space's name is
+    /// one its data came from.
+    pub fn check_space(&self, space: &SearchSpace) -> Result<(), SurrogateError> {
+        let violation = match &self.data.genes {
+            Some(genes) => genes.space_violation(space),
+            None if self.data.spaces.contains(&space.name) => None,
+            None => Some(format!("name {:?}", space.name)),
+        };
+        match violation {
+            None => Ok(()),
+            Some(v) => Err(SurrogateError::Mismatch {
+                field: "space".into(),
+                expected: format!(
+                    "a space within the genes of {}",
+                    self.data.spaces.join(", ")
+                ),
+                got: format!("space {} with {v}", space.name),
+            }),
+        }
+    }
+
+    /// Every check of a model about to score a search: [`SurrogateModel::check_task`],
+    /// [`SurrogateModel::check_profile`] and [`SurrogateModel::check_space`], in that order.
+    pub fn check_use(
+        &self,
+        task: Task,
+        profile: &HwProfile,
+        space: &SearchSpace,
+    ) -> Result<(), SurrogateError> {
+        self.check_task(task)?;
+        self.check_profile(profile)?;
+        self.check_space(space)
+    }
+
+    /// Why a prediction for `genome` extrapolates: its first gene outside the genes the model
+    /// was fitted on (`ks0 = 9 (fitted on 3..=7)`), or `None` when it lies inside them or the
+    /// model file does not record them.
+    pub fn extrapolation(&self, genome: &Genome) -> Option<String> {
+        self.data.genes.as_ref()?.violation(genome)
+    }
+
+    /// Checks that every row of `data` has the model's task and profile.
+    pub fn check_data(&self, data: &Dataset) -> Result<()> {
         let (task, profile) = data.task_and_profile()?;
         if task != self.task {
             return Err(data.row_error(
@@ -172,9 +247,21 @@ impl SurrogateModel {
                 ),
             ));
         }
+        Ok(())
+    }
+
+    /// Quality on another measured data set (same task and profile, see
+    /// [`SurrogateModel::check_data`]), one score per target.
+    pub fn evaluate(&self, data: &Dataset) -> Result<Vec<Score>> {
+        self.check_data(data)?;
+        Ok(self.scores(data))
+    }
+
+    /// Quality on a measured data set without checking its task and profile (for a deliberate
+    /// mismatch), one score per target.
+    pub fn scores(&self, data: &Dataset) -> Vec<Score> {
         let x: Vec<Vec<f64>> = data.rows.iter().map(|r| r.features()).collect();
-        Ok(self
-            .targets
+        self.targets
             .iter()
             .map(|t| {
                 let truth: Vec<f64> = data
@@ -185,6 +272,6 @@ impl SurrogateModel {
                 let pred: Vec<f64> = x.iter().map(|f| t.predict(f)).collect();
                 Score::new(t.target, &pred, &truth)
             })
-            .collect())
+            .collect()
     }
 }
