@@ -496,3 +496,70 @@ fn search_bad_input_is_one_line() {
     assert_eq!(read(&d, "pareto.json"), read(&e, "pareto.json"));
     std::fs::remove_dir_all(base).unwrap();
 }
+
+/// `validation.json` without its wall-clock figures (`train_seconds`).
+fn measured_rows(dir: &Path) -> Vec<serde_json::Value> {
+    let v: serde_json::Value = serde_json::from_str(&read(dir, "validation.json")).unwrap();
+    v["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let mut m = e["measured"].clone();
+            m.as_object_mut()
+                .expect("every network measured")
+                .remove("train_seconds");
+            serde_json::json!({ "id": e["id"], "measured": m })
+        })
+        .collect()
+}
+
+/// Issue 12: a measurement does not depend on the machine's load or the order in which
+/// candidates run: the same validation, run twice (the second time beside three busy threads
+/// and one candidate at a time instead of two), gives identical rows apart from timings.
+#[test]
+fn validation_is_identical_under_load() {
+    let base = fresh_dir("search-repro");
+    let args = |d: &Path, jobs: &'static str| {
+        vec![
+            "search".to_string(),
+            "--population".into(),
+            "12".into(),
+            "--generations".into(),
+            "2".into(),
+            "--validate-top".into(),
+            "1".into(),
+            "--jobs".into(),
+            jobs.into(),
+            "--out".into(),
+            d.to_str().unwrap().to_string(),
+        ]
+    };
+    let (a, b) = (base.join("a"), base.join("b"));
+    let args_a = args(&a, "2");
+    let o = run(&args_a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let load: Vec<_> = (0..3)
+        .map(|_| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut x = 0u64;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+                }
+            })
+        })
+        .collect();
+    let args_b = args(&b, "1");
+    let o = run(&args_b.iter().map(String::as_str).collect::<Vec<_>>());
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for t in load {
+        t.join().unwrap();
+    }
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rows = measured_rows(&a);
+    assert_eq!(rows.len(), 3, "front-1, resnet8, resnet20");
+    assert_eq!(rows, measured_rows(&b));
+    std::fs::remove_dir_all(base).unwrap();
+}
