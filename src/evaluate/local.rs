@@ -80,6 +80,10 @@ impl Executor for LocalExecutor {
         self.parallel
     }
 
+    fn threads_per_candidate(&self) -> usize {
+        self.threads_per_candidate
+    }
+
     fn run(
         &self,
         measurer: &dyn Measurer,

@@ -89,6 +89,10 @@ pub trait Executor: Sync {
     fn describe(&self) -> String;
     /// How many measurements run at the same time.
     fn parallelism(&self) -> usize;
+    /// Threads each measurement uses. A measurement's bits depend on it (the order of its
+    /// floating-point reductions), never on [`Executor::parallelism`], so it is recorded with
+    /// every measured row.
+    fn threads_per_candidate(&self) -> usize;
     /// Measures every job with `measurer` and hands each result to `on_result` as soon as it is
     /// finished, in any order (one call at a time). A failed measurement is a result, not an
     /// error; an error returned by `on_result` stops the execution (jobs not yet started are

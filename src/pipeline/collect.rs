@@ -72,8 +72,15 @@ pub fn collect(
     observer: &dyn Observer,
 ) -> Result<CollectSummary> {
     let start = std::time::Instant::now();
+    // The rows' bits depend on the threads of each measurement: a count other than one is part
+    // of the budget (one thread, the default, keeps the shorter form of earlier data sets).
+    let threads = executor.threads_per_candidate();
+    let budget = match threads {
+        1 => measurer.describe_budget(),
+        t => format!("{} threads={t}", measurer.describe_budget()),
+    };
     let prov = Provenance {
-        budget: measurer.describe_budget(),
+        budget,
         version: env!("CARGO_PKG_VERSION").to_string(),
         ..provenance.clone()
     };
@@ -435,6 +442,41 @@ mod tests {
             )),
             "{e}"
         );
+        std::fs::remove_dir_all(d).unwrap();
+    }
+
+    #[test]
+    fn threads_per_candidate_is_recorded_in_the_budget() {
+        let d = dir("threads");
+        let out = d.join("d.csv");
+        collect(
+            &LocalExecutor::new(1, 2),
+            &fake(),
+            archs(3),
+            &out,
+            &prov(),
+            1,
+            &Silent,
+        )
+        .unwrap();
+        let rows = Dataset::read(&out).unwrap().rows;
+        assert!(
+            rows.iter()
+                .all(|r| r.provenance.budget == "fake, 3 ms threads=2")
+        );
+        // One thread keeps the plain budget, so another thread count is another data set.
+        let e = collect(
+            &LocalExecutor::new(1, 1),
+            &fake(),
+            archs(3),
+            &out,
+            &prov(),
+            1,
+            &Silent,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("column budget"), "{e}");
         std::fs::remove_dir_all(d).unwrap();
     }
 }

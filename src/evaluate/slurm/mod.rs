@@ -174,6 +174,10 @@ impl Executor for SlurmExecutor {
         self.config.max_parallel.unwrap_or(usize::MAX)
     }
 
+    fn threads_per_candidate(&self) -> usize {
+        self.threads_per_candidate
+    }
+
     fn run(
         &self,
         measurer: &dyn Measurer,
