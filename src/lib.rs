@@ -42,8 +42,8 @@
 //!  4  search                           ask/tell engine, NSGA-II, Alg. 1, Pareto (sees a Scorer)
 //!  3  evaluate                         Measurer (what) + Executor (where)
 //!  2  train  model  surrogate          measure one genome; the model directory; predictions
-//!  1  space  data  hw  nn  synthetic   what a network is, the data, what the chip does
-//!  0  error  rng  task  files  measure  progress  choice  lock
+//!  1  space  data  hw  nn  synthetic  measure   what a network is, the data, the chip, a measurement
+//!  0  error  rng  task  files  progress  choice  lock
 //! ```
 //!
 //! ## Crate map
