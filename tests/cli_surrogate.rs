@@ -207,3 +207,105 @@ fn bad_csv_names_line_and_column() {
     assert_input_error(&o, &["--folds: expected an integer >= 2, got 1"]);
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// A measurer that takes 200 ms per genome: the slowdown that lets a second process meet a
+/// running collection, injected through the library's API.
+struct SlowSynthetic(analognas::evaluate::SyntheticMeasurer);
+
+impl analognas::evaluate::Measurer for SlowSynthetic {
+    fn measure(
+        &self,
+        arch: &Arch,
+        seed: u64,
+        observer: &dyn analognas::progress::Observer,
+    ) -> analognas::Result<Measurement> {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        self.0.measure(arch, seed, observer)
+    }
+    fn describe_budget(&self) -> String {
+        "slow synthetic".into()
+    }
+}
+
+/// Not a test of its own: the child process of `a_second_collection_into_one_csv_is_refused`,
+/// collecting 12 genomes slowly into `$ANALOGNAS_COLLECT_CSV`.
+#[test]
+#[ignore = "child process of a_second_collection_into_one_csv_is_refused"]
+fn slow_collect_child() {
+    let Some(out) = std::env::var_os("ANALOGNAS_COLLECT_CSV") else {
+        return;
+    };
+    let space = SearchSpace::load(root().join("search_spaces/resnet_tinyml.toml")).unwrap();
+    let archs = analognas::pipeline::collection_archs(&space, Task::Digits, 12, 1);
+    let prov = Provenance::new(Task::Digits, "resnet_tinyml", "pcm_aihwkit", "");
+    let m = SlowSynthetic(analognas::evaluate::SyntheticMeasurer::new(
+        HwProfile::default(),
+    ));
+    analognas::pipeline::collect(
+        &analognas::evaluate::LocalExecutor::new(1, 1),
+        &m,
+        archs,
+        Path::new(&out),
+        &prov,
+        1,
+        &analognas::progress::Silent,
+    )
+    .unwrap();
+}
+
+/// Issue 12: two `surrogate collect` into one CSV at once: the second is refused with the
+/// holder's pid, and the first finishes with every row.
+#[test]
+fn a_second_collection_into_one_csv_is_refused() {
+    let d = fresh_dir("collect-lock");
+    let csv = d.join("d.csv");
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--ignored",
+            "--exact",
+            "cli_surrogate::slow_collect_child",
+            "--test-threads",
+            "1",
+        ])
+        .env("ANALOGNAS_COLLECT_CSV", &csv)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let t0 = std::time::Instant::now();
+    while !csv.exists() {
+        assert!(t0.elapsed().as_secs() < 60, "no row appeared");
+        assert!(child.try_wait().unwrap().is_none(), "the child ended early");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let before = std::fs::read(&csv).unwrap();
+    let o = run(&[
+        "surrogate",
+        "collect",
+        "-n",
+        "2",
+        "--epochs",
+        "1",
+        "--reps",
+        "1",
+        "--out",
+        csv.to_str().unwrap(),
+    ]);
+    assert_input_error(
+        &o,
+        &[
+            csv.to_str().unwrap(),
+            "in use by another analognas process",
+            &child.id().to_string(),
+        ],
+    );
+    assert!(child.wait().unwrap().success());
+    let rows = dataset::Dataset::read(&csv).unwrap().rows;
+    assert_eq!(rows.len(), 15, "3 references + 12 samples");
+    assert!(
+        std::fs::read(&csv)
+            .unwrap()
+            .starts_with(&before[..before.len().min(100)])
+    );
+    std::fs::remove_dir_all(d).unwrap();
+}
