@@ -40,8 +40,143 @@ pub struct ValidationEntry {
     pub measured: Option<Measurement>,
     /// Why measuring failed.
     pub error: Option<String>,
-    /// Seed of the measurement: `derive_seed(run seed, fnv1a64(id))`.
+    /// Seed of the measurement of training seed 0: `derive_seed(run seed, fnv1a64(id))`.
     pub seed: u64,
+    /// The measurement of every training seed that succeeded, by seed index (seed index 0 is
+    /// `measured`, whose trained model is kept under `<run>/models/<id>`).
+    #[serde(default)]
+    pub seeds: Vec<SeedMeasurement>,
+    /// Mean and 95 % confidence interval over the training seeds.
+    #[serde(default)]
+    pub summary: Option<SeedSummary>,
+}
+
+/// The measurement of one training seed of a validated network.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SeedMeasurement {
+    /// Seed index k (0-based): the k-th training seed of every validated network, so that seed
+    /// k of a front network pairs with seed k of a reference.
+    pub index: usize,
+    /// Seed of the measurement: the entry's seed for k = 0, else `derive_seed(entry seed, k)`.
+    pub seed: u64,
+    /// What the measured path found (mean over the programmings of this trained model).
+    pub measured: Measurement,
+}
+
+/// A mean over training seeds with its 95 % confidence interval.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SeedInterval {
+    /// Training seeds measured.
+    pub n: usize,
+    /// Mean over the seeds.
+    pub mean: f64,
+    /// Sample standard deviation over the seeds.
+    pub std: f64,
+    /// Lower end of the 95 % t-interval (n - 1 degrees of freedom); `null` for one seed.
+    pub ci_low: Option<f64>,
+    /// Upper end of the 95 % t-interval; `null` for one seed.
+    pub ci_high: Option<f64>,
+}
+
+impl SeedInterval {
+    /// The interval of `values` (one per seed).
+    pub fn of(values: &[f64]) -> Self {
+        let i = crate::stats::ci95(values);
+        SeedInterval {
+            n: i.n,
+            mean: i.mean,
+            std: i.std,
+            ci_low: i.half_width.map(|_| i.low()),
+            ci_high: i.half_width.map(|_| i.high()),
+        }
+    }
+
+    /// `mean [low, high]`, or `mean (1 seed)` without an interval, with `digits` decimals.
+    pub fn format(&self, digits: usize) -> String {
+        match (self.ci_low, self.ci_high) {
+            (Some(l), Some(h)) => format!("{:.digits$} [{l:.digits$}, {h:.digits$}]", self.mean),
+            _ => format!("{:.digits$} (1 seed)", self.mean),
+        }
+    }
+}
+
+/// Accuracy at one drift time over the training seeds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SeedDriftPoint {
+    /// Seconds after programming.
+    pub t_seconds: f64,
+    /// Test accuracy in percent (each seed's value is its mean over programmings).
+    #[serde(flatten)]
+    pub acc: SeedInterval,
+}
+
+/// The statistics over training seeds of one validated network: 95 % t-intervals over the
+/// seeds' means (each seed's value is the mean over its programmings), n - 1 degrees of
+/// freedom.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SeedSummary {
+    /// How the intervals are computed.
+    pub method: String,
+    /// Digital test accuracy, percent.
+    pub acc_fp: SeedInterval,
+    /// Accuracy at every drift time.
+    pub drift: Vec<SeedDriftPoint>,
+    /// Accuracy at 1 day, percent.
+    pub acc_1d: SeedInterval,
+    /// AVM, percent points.
+    pub avm: SeedInterval,
+}
+
+/// [`SeedSummary::method`].
+pub const SEED_SUMMARY_METHOD: &str = "mean over training seeds with a 95 % Student t-interval (n - 1 degrees of freedom); each seed's value is the mean over its programmings";
+
+impl SeedSummary {
+    /// The summary of `seeds` (none when empty).
+    pub fn of(seeds: &[SeedMeasurement]) -> Option<Self> {
+        let first = &seeds.first()?.measured;
+        let col = |f: &dyn Fn(&Measurement) -> f64| {
+            SeedInterval::of(&seeds.iter().map(|s| f(&s.measured)).collect::<Vec<_>>())
+        };
+        let drift = first
+            .drift
+            .iter()
+            .enumerate()
+            .map(|(i, p)| SeedDriftPoint {
+                t_seconds: p.t_seconds,
+                acc: col(&|m: &Measurement| m.drift.get(i).map_or(f64::NAN, |d| d.mean)),
+            })
+            .collect();
+        Some(SeedSummary {
+            method: SEED_SUMMARY_METHOD.to_string(),
+            acc_fp: col(&|m| m.acc_fp),
+            drift,
+            acc_1d: col(&|m| m.acc_1d),
+            avm: col(&|m| m.avm),
+        })
+    }
+}
+
+impl ValidationEntry {
+    /// Per-seed accuracy at 1 day, by seed index (an old file without per-seed measurements
+    /// gives its one measurement as seed 0).
+    pub fn seed_acc_1d(&self) -> Vec<(usize, f64)> {
+        if self.seeds.is_empty() {
+            self.measured.iter().map(|m| (0, m.acc_1d)).collect()
+        } else {
+            self.seeds
+                .iter()
+                .map(|s| (s.index, s.measured.acc_1d))
+                .collect()
+        }
+    }
+
+    /// Mean accuracy at 1 day over the seeds (the one measurement for an old file).
+    pub fn mean_acc_1d(&self) -> Option<f64> {
+        match &self.summary {
+            Some(s) => Some(s.acc_1d.mean),
+            None => self.measured.as_ref().map(|m| m.acc_1d),
+        }
+    }
 }
 
 /// `validation.json`.
@@ -51,6 +186,9 @@ pub struct ValidationFile {
     pub skipped: Option<String>,
     /// The validated networks: the chosen front members by tiles, then the references.
     pub entries: Vec<ValidationEntry>,
+    /// Training seeds per network (0 in files written before seeds were recorded: one).
+    #[serde(default)]
+    pub seeds: usize,
 }
 
 impl ValidationFile {
@@ -59,6 +197,7 @@ impl ValidationFile {
         ValidationFile {
             skipped: Some(reason.into()),
             entries: Vec::new(),
+            seeds: 0,
         }
     }
 }
