@@ -225,3 +225,59 @@ impl ValidationFile {
             .find(|e| e.id == id && e.measured.is_some())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_without_seeds_still_read() {
+        let genome = crate::nn::Reference::Resnet8.genome();
+        let entry = ValidationEntry {
+            name: "resnet8".into(),
+            role: ValidationRole::Reference,
+            id: genome.id(),
+            genes: genome.summary(),
+            genome,
+            tiles: 7,
+            params: 1000,
+            predicted: None,
+            measured: None,
+            error: Some("x".into()),
+            seed: 5,
+            seeds: Vec::new(),
+            summary: None,
+        };
+        let file = ValidationFile {
+            skipped: None,
+            entries: vec![entry],
+            seeds: 0,
+        };
+        let mut json = serde_json::to_value(&file).unwrap();
+        json.as_object_mut().unwrap().remove("seeds");
+        let e = json["entries"][0].as_object_mut().unwrap();
+        e.remove("seeds");
+        e.remove("summary");
+        let back: ValidationFile = serde_json::from_value(json).unwrap();
+        assert_eq!(back, file);
+        // The shipped example run predates seeds: its files still read, as one seed.
+        let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("results/example");
+        let info = crate::rundir::RunInfo::load(&example).unwrap();
+        assert!(info.validate_seeds >= 1);
+        let v = ValidationFile::load(&example).unwrap();
+        assert!(
+            v.entries
+                .iter()
+                .all(|e| !e.seed_acc_1d().is_empty() || e.measured.is_none())
+        );
+    }
+
+    #[test]
+    fn summary_of_seeds() {
+        let i = SeedInterval::of(&[1.0, 2.0, 3.0]);
+        assert_eq!((i.n, i.mean, i.std), (3, 2.0, 1.0));
+        assert!((i.ci_high.unwrap() - (2.0 + 4.302_652_73 / 3f64.sqrt())).abs() < 1e-8);
+        assert_eq!(i.format(1), "2.0 [-0.5, 4.5]");
+        assert_eq!(SeedInterval::of(&[4.0]).format(2), "4.00 (1 seed)");
+    }
+}
