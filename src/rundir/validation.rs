@@ -174,6 +174,13 @@ impl ValidationEntry {
     pub fn mean_acc_1d(&self) -> Option<f64> {
         match &self.summary {
             Some(s) => Some(s.acc_1d.mean),
+            None if !self.seeds.is_empty() => Some(crate::stats::mean(
+                &self
+                    .seeds
+                    .iter()
+                    .map(|s| s.measured.acc_1d)
+                    .collect::<Vec<_>>(),
+            )),
             None => self.measured.as_ref().map(|m| m.acc_1d),
         }
     }
