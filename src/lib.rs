@@ -43,11 +43,12 @@
 //!  3  evaluate                         Measurer (what) + Executor (where)
 //!  2  train  model  surrogate          measure one genome; the model directory; predictions
 //!  1  space  data  hw  nn  synthetic  measure   what a network is, the data, the chip, a measurement
-//!  0  error  rng  task  files  progress  choice  lock
+//!  0  error  rng  task  files  progress  choice  lock  stats
 //! ```
 //!
 //! ## Crate map
 //! - [`files`]: the one resolver of shipped files (spaces, profiles, surrogates, data).
+//! - [`stats`]: means, 95 % t-intervals and the paired t-test of validation.
 //! - [`lock`]: exclusive locks on run directories and CSVs being written.
 //! - [`progress`]: the observer through which long operations report progress.
 //! - [`space`]: search spaces, genomes, sampling, mutation, crossover, repair.
@@ -90,6 +91,7 @@ pub mod rng;
 pub mod rundir;
 pub mod search;
 pub mod space;
+pub mod stats;
 pub mod surrogate;
 pub mod synthetic;
 pub mod task;

@@ -464,6 +464,10 @@ fn search_bad_input_is_one_line() {
         &search(&d, &["--max-avm", "0"]),
         &["--max-avm: expected a number of points > 0, got 0"],
     );
+    assert_input_error(
+        &search(&d, &["--validate-seeds", "0"]),
+        &["--validate-seeds: expected at least 1 training seed, got 0"],
+    );
     let o = run(&["search", "--surrogate", "nope.json", "--out", ds]);
     assert_input_error(&o, &["--surrogate", "nope.json"]);
     assert!(!d.exists(), "a failed start leaves no run directory");
@@ -485,6 +489,10 @@ fn search_bad_input_is_one_line() {
         &run(&["search", "--resume", ds, "--generations", "1"]),
         &["--generations: expected at least 2"],
     );
+    assert_input_error(
+        &run(&["search", "--resume", ds, "--validate-seeds", "0"]),
+        &["--validate-seeds: expected at least 1"],
+    );
     // Extending a finished run continues it.
     let o = run(&["search", "--resume", ds, "--generations", "3"]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -505,11 +513,20 @@ fn measured_rows(dir: &Path) -> Vec<serde_json::Value> {
         .unwrap()
         .iter()
         .map(|e| {
-            let mut m = e["measured"].clone();
-            m.as_object_mut()
-                .expect("every network measured")
-                .remove("train_seconds");
-            serde_json::json!({ "id": e["id"], "measured": m })
+            let strip = |m: &serde_json::Value| {
+                let mut m = m.clone();
+                m.as_object_mut()
+                    .expect("every network measured")
+                    .remove("train_seconds");
+                m
+            };
+            let seeds: Vec<serde_json::Value> = e["seeds"]
+                .as_array()
+                .expect("per-seed measurements")
+                .iter()
+                .map(|s| serde_json::json!({ "index": s["index"], "seed": s["seed"], "measured": strip(&s["measured"]) }))
+                .collect();
+            serde_json::json!({ "id": e["id"], "measured": strip(&e["measured"]), "seeds": seeds, "summary": e["summary"] })
         })
         .collect()
 }
@@ -529,6 +546,9 @@ fn validation_is_identical_under_load() {
             "2".into(),
             "--validate-top".into(),
             "1".into(),
+            // Two training seeds: both reproduce, and the test stays short.
+            "--validate-seeds".into(),
+            "2".into(),
             "--jobs".into(),
             jobs.into(),
             "--out".into(),
@@ -560,6 +580,15 @@ fn validation_is_identical_under_load() {
     assert!(o.status.success(), "{}", stderr(&o));
     let rows = measured_rows(&a);
     assert_eq!(rows.len(), 3, "front-1, resnet8, resnet20");
+    for r in &rows {
+        assert_eq!(r["seeds"].as_array().unwrap().len(), 2, "{r}");
+        assert!(r["summary"]["acc_1d"]["ci_low"].is_number(), "{r}");
+    }
     assert_eq!(rows, measured_rows(&b));
+    let report = read(&a, "report.md");
+    assert!(
+        report.contains("paired t-test") && report.contains("95 % CI"),
+        "{report}"
+    );
     std::fs::remove_dir_all(base).unwrap();
 }

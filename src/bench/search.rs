@@ -95,6 +95,7 @@ pub fn search(
         surrogate: SYNTHETIC.into(),
         settings: settings.clone(),
         validate_top: 0,
+        validate_seeds: 1,
     };
     let base = reference.unwrap_or(1.0);
     let t = Instant::now();

@@ -61,6 +61,10 @@ pub struct SearchArgs {
     /// Front members to validate by measurement, plus resnet8 and resnet20 (0 skips) [default: 5].
     #[arg(long)]
     pub validate_top: Option<usize>,
+    /// Training seeds of each validated network; each trained model is programmed several
+    /// times [default: 3].
+    #[arg(long)]
+    pub validate_seeds: Option<usize>,
     /// Seed of every random draw [default: 0].
     #[arg(long)]
     pub seed: Option<u64>,
@@ -160,6 +164,7 @@ fn new_spec(a: &SearchArgs) -> Result<(RunSpec, PathBuf)> {
         max_energy_nj: a.max_energy_nj,
         max_latency_us: a.max_latency_us,
         validate_top: a.validate_top,
+        validate_seeds: a.validate_seeds,
         seed: a.seed,
     };
     let spec = req.spec()?;
@@ -187,11 +192,11 @@ fn resume(a: &SearchArgs, dir: &Path) -> Result<Run> {
     ];
     if let Some((flag, _)) = fixed.iter().find(|f| f.1) {
         return Err(Error::input(format!(
-            "{flag}: not allowed with --resume (the run's settings come from {}); only --generations and --validate-top may change",
+            "{flag}: not allowed with --resume (the run's settings come from {}); only --generations, --validate-top and --validate-seeds may change",
             dir.join("run.json").display()
         )));
     }
-    Run::resume(dir, a.generations, a.validate_top)
+    Run::resume(dir, a.generations, a.validate_top, a.validate_seeds)
 }
 
 /// Runs `report`.

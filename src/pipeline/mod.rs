@@ -67,6 +67,8 @@ pub struct RunSpec {
     pub settings: SearchSettings,
     /// Front members to validate (0 skips validation). Default: 5.
     pub validate_top: usize,
+    /// Training seeds of each validated network. Default: 3.
+    pub validate_seeds: usize,
 }
 
 impl RunSpec {
@@ -89,6 +91,7 @@ impl RunSpec {
             profile,
             surrogate: surrogate.to_string(),
             validate_top: 5,
+            validate_seeds: 3,
         })
     }
 }
@@ -128,6 +131,8 @@ pub struct SearchRequest {
     pub max_latency_us: Option<f64>,
     /// Front members to validate. Default: 5.
     pub validate_top: Option<usize>,
+    /// Training seeds of each validated network. Default: 3.
+    pub validate_seeds: Option<usize>,
     /// Seed. Default: 0.
     pub seed: Option<u64>,
 }
@@ -178,6 +183,7 @@ impl SearchRequest {
         };
         spec.settings.validate()?;
         spec.validate_top = self.validate_top.unwrap_or(5);
+        spec.validate_seeds = check_validate_seeds(self.validate_seeds)?.unwrap_or(3);
         // Fail on a bad --surrogate before anything is written.
         build_scorer(&spec.surrogate, spec.task, &spec.profile, &spec.space)?;
         Ok(spec)
@@ -342,6 +348,7 @@ impl Run {
             scorer: String::new(),
             settings: spec.settings,
             validate_top: spec.validate_top,
+            validate_seeds: spec.validate_seeds,
             started: utc_now(),
             finished: None,
         };
@@ -384,6 +391,7 @@ impl Run {
         dir: &Path,
         generations: Option<usize>,
         validate_top: Option<usize>,
+        validate_seeds: Option<usize>,
     ) -> Result<Run> {
         let mut run = Run::open(dir)?;
         if let Some(g) = generations {
@@ -397,6 +405,9 @@ impl Run {
         }
         if let Some(k) = validate_top {
             run.info.validate_top = k;
+        }
+        if let Some(n) = check_validate_seeds(validate_seeds)? {
+            run.info.validate_seeds = n;
         }
         run.check_resumable()?;
         Ok(run)
@@ -641,13 +652,32 @@ impl Run {
                 .iter()
                 .zip(&plan)
                 .all(|(o, p)| o.id == p.id && o.seed == p.seed && o.measured.is_some())
+            && old.seeds.max(1) == self.info.validate_seeds.max(1)
         {
             return Ok(old);
         }
         Ok(ValidationFile {
             skipped: None,
-            entries: run_validation(plan, self.info.task, executor, measurer, observer)?,
+            entries: run_validation(
+                plan,
+                self.info.task,
+                self.info.validate_seeds,
+                executor,
+                measurer,
+                observer,
+            )?,
+            seeds: self.info.validate_seeds.max(1),
         })
+    }
+}
+
+/// `--validate-seeds` must be at least 1.
+fn check_validate_seeds(n: Option<usize>) -> Result<Option<usize>> {
+    match n {
+        Some(0) => Err(Error::input(
+            "--validate-seeds: expected at least 1 training seed, got 0",
+        )),
+        n => Ok(n),
     }
 }
 
@@ -826,6 +856,24 @@ mod tests {
         let v = ValidationFile::load(&d).unwrap();
         assert_eq!(v.entries.len(), 5);
         assert_eq!(v.entries[3].name, "resnet8");
+        // Three training seeds per network, each measured, with the interval over them.
+        assert_eq!(v.seeds, 3);
+        for e in &v.entries {
+            let idx: Vec<usize> = e.seeds.iter().map(|s| s.index).collect();
+            assert_eq!(idx, [0, 1, 2], "{}", e.name);
+            assert_eq!(e.seeds[0].seed, e.seed);
+            assert_eq!(e.measured.as_ref(), Some(&e.seeds[0].measured));
+            let sm = e.summary.as_ref().unwrap();
+            assert!(sm.method.contains("t-interval") && sm.method.contains("n - 1"));
+            assert_eq!(sm.drift.len(), crate::measure::DRIFT_TIMES.len());
+            for i in sm.drift.iter().map(|p| &p.acc).chain([&sm.acc_1d, &sm.avm]) {
+                assert_eq!(i.n, 3);
+                let (lo, hi) = (i.ci_low.unwrap(), i.ci_high.unwrap());
+                assert!(lo <= i.mean && i.mean <= hi, "{i:?}");
+            }
+            let accs: Vec<f64> = e.seeds.iter().map(|s| s.measured.acc_1d).collect();
+            assert!((sm.acc_1d.mean - crate::stats::mean(&accs)).abs() < 1e-9);
+        }
         let report = read(&d, "report.md");
         for needle in [
             "![Pareto front",
@@ -837,7 +885,13 @@ mod tests {
         ] {
             assert!(report.contains(needle), "{needle}");
         }
-        assert!(report.contains("**Yes:**") || report.contains("**No:**"));
+        assert!(
+            (report.contains("**Yes:**") && report.contains("paired t-test"))
+                || report.contains("**Within noise:**")
+                || report.contains("**No:**"),
+            "{report}"
+        );
+        assert!(report.contains("95 % confidence interval") && report.contains("n - 1 degrees"));
         // A second create on the same directory is refused.
         let e = Run::create(&d, spec(5)).err().unwrap().to_string();
         assert!(e.contains("already holds a run"), "{e}");
@@ -909,25 +963,48 @@ mod verdict_tests {
         f
     }
 
+    /// Sets the per-seed accuracies at 1 day of entry `i` (and its summary).
+    fn set_acc(f: &mut RunFiles, i: usize, accs: &[f64]) {
+        let e = &mut f.validation.as_mut().unwrap().entries[i];
+        for (s, a) in e.seeds.iter_mut().zip(accs) {
+            s.measured.acc_1d = *a;
+        }
+        e.measured = Some(e.seeds[0].measured.clone());
+        e.summary = crate::rundir::SeedSummary::of(&e.seeds);
+    }
+
     #[test]
     fn verdict_says_yes_or_no_and_why() {
         let mut f = files();
         let entries = &mut f.validation.as_mut().unwrap().entries;
         let r8 = entries.iter().position(|e| e.name == "resnet8").unwrap();
         let r8_tiles = entries[r8].tiles;
+        assert_eq!(entries[r8].seeds.len(), 3);
         // A front member with fewer tiles measured above resnet8: yes.
         let small = entries
             .iter()
             .position(|e| e.role == ValidationRole::Front && e.tiles < r8_tiles)
             .expect("the synthetic front has members smaller than resnet8");
-        entries[small].measured.as_mut().unwrap().acc_1d = 99.0;
-        entries[r8].measured.as_mut().unwrap().acc_1d = 98.0;
+        // Consistently 1 point above resnet8 over the seeds: significant.
+        set_acc(&mut f, small, &[99.0, 98.1, 97.9]);
+        set_acc(&mut f, r8, &[98.0, 97.0, 97.0]);
         let v = verdict(&f);
-        assert!(v.starts_with("**Yes:**") && v.contains("99.00 %"), "{v}");
+        assert!(
+            v.starts_with("**Yes:**") && v.contains("98.33 [") && v.contains("paired t-test"),
+            "{v}"
+        );
+        // Above on the mean but not consistently: within noise, with the interval.
+        set_acc(&mut f, small, &[99.0, 96.0, 98.0]);
+        let v = verdict(&f);
+        assert!(
+            v.starts_with("**Within noise:**")
+                && v.contains("includes zero")
+                && v.contains("95 % CI"),
+            "{v}"
+        );
         // resnet8 measured above everything: no, with the reason.
-        let entries = &mut f.validation.as_mut().unwrap().entries;
-        entries[small].measured.as_mut().unwrap().acc_1d = 50.0;
-        entries[r8].measured.as_mut().unwrap().acc_1d = 99.5;
+        set_acc(&mut f, small, &[50.0, 50.0, 50.0]);
+        set_acc(&mut f, r8, &[99.5, 99.5, 99.5]);
         let v = verdict(&f);
         assert!(v.starts_with("**No:**") && v.contains("Why:"), "{v}");
         // resnet8 not measured: said plainly.

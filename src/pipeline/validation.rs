@@ -5,9 +5,12 @@
 use crate::error::Result;
 use crate::evaluate::{Executor, Job, Measurer};
 use crate::hw::HwProfile;
+use crate::measure::Measurement;
 use crate::nn::{Arch, Reference};
 use crate::progress::Observer;
-use crate::rundir::{FrontMember, ReferenceScore, ValidationEntry, ValidationRole};
+use crate::rundir::{
+    FrontMember, ReferenceScore, SeedMeasurement, SeedSummary, ValidationEntry, ValidationRole,
+};
 use crate::search::{Objectives, ReferencePoint, Scores, greedy_subset, tiles_and_params};
 use crate::space::Genome;
 use crate::task::Task;
@@ -52,6 +55,8 @@ pub fn validation_plan(
             measured: None,
             error: None,
             seed: crate::evaluate::candidate_seed(seed, &id),
+            seeds: Vec::new(),
+            summary: None,
             id,
         }
     };
@@ -83,37 +88,81 @@ pub fn validation_plan(
     v
 }
 
-/// Measures every entry through `executor` with `measurer`; a failed measurement is recorded
-/// in its entry, not returned. Results are matched to entries by genome id.
+/// Seed of training seed index `k` of an entry whose seed (index 0) is `entry_seed`: a function
+/// of the run seed, the genome id and `k` only, never of the order of execution.
+pub fn seed_for_index(entry_seed: u64, k: usize) -> u64 {
+    if k == 0 {
+        entry_seed
+    } else {
+        crate::rng::derive_seed(entry_seed, k as u64)
+    }
+}
+
+/// Measures every entry through `executor` with `measurer`, once per training seed index
+/// `0..seeds` (one executor call per index, so results stay keyed by genome id; index 0 runs
+/// last, so the model a saving measurer keeps under `<run>/models/<id>` is seed 0's). A failed
+/// measurement is recorded in its entry, not returned; `measured` is seed 0's measurement and
+/// `summary` the mean and 95 % interval over the seeds that succeeded.
 pub fn run_validation(
     plan: Vec<ValidationEntry>,
     task: Task,
+    seeds: usize,
     executor: &dyn Executor,
     measurer: &dyn Measurer,
     observer: &dyn Observer,
 ) -> Result<Vec<ValidationEntry>> {
-    let mut seen = std::collections::HashSet::new();
-    let jobs: Vec<Job> = plan
-        .iter()
-        .filter(|e| seen.insert(e.id.clone()))
-        .map(|e| Job {
-            id: e.id.clone(),
-            arch: Arch::for_task(e.genome.clone(), task),
-            seed: e.seed,
-        })
-        .collect();
-    let mut results = std::collections::HashMap::new();
-    executor.run(measurer, jobs, observer, &mut |r| {
-        results.insert(r.id.clone(), r.outcome);
-        Ok(())
-    })?;
+    let seeds = seeds.max(1);
+    let mut per_seed: Vec<
+        std::collections::HashMap<String, std::result::Result<Measurement, String>>,
+    > = vec![Default::default(); seeds];
+    for k in (1..seeds).chain([0]) {
+        let mut seen = std::collections::HashSet::new();
+        let jobs: Vec<Job> = plan
+            .iter()
+            .filter(|e| seen.insert(e.id.clone()))
+            .map(|e| Job {
+                id: e.id.clone(),
+                arch: Arch::for_task(e.genome.clone(), task),
+                seed: seed_for_index(e.seed, k),
+            })
+            .collect();
+        let results = &mut per_seed[k];
+        executor.run(measurer, jobs, observer, &mut |r| {
+            results.insert(r.id.clone(), r.outcome);
+            Ok(())
+        })?;
+    }
     Ok(plan
         .into_iter()
         .map(|mut e| {
-            match results.get(&e.id) {
-                Some(Ok(m)) => e.measured = Some(m.clone()),
-                Some(Err(err)) => e.error = Some(err.clone()),
-                None => e.error = Some("the executor returned no result".into()),
+            let mut errors = Vec::new();
+            for (k, results) in per_seed.iter().enumerate() {
+                match results.get(&e.id) {
+                    Some(Ok(m)) => e.seeds.push(SeedMeasurement {
+                        index: k,
+                        seed: seed_for_index(e.seed, k),
+                        measured: m.clone(),
+                    }),
+                    Some(Err(err)) => errors.push((k, err.clone())),
+                    None => errors.push((k, "the executor returned no result".into())),
+                }
+            }
+            e.measured = e
+                .seeds
+                .first()
+                .filter(|s| s.index == 0)
+                .map(|s| s.measured.clone());
+            e.summary = SeedSummary::of(&e.seeds);
+            if !errors.is_empty() {
+                e.error = Some(if seeds == 1 {
+                    errors.remove(0).1
+                } else {
+                    errors
+                        .iter()
+                        .map(|(k, m)| format!("seed {k}: {m}"))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                });
             }
             e
         })

@@ -2,7 +2,8 @@
 //! validation (predicted beside measured), with a plain verdict against ResNet-8.
 
 use super::RunFiles;
-use crate::rundir::{RunInfo, ValidationEntry, ValidationRole};
+use crate::measure::Measurement;
+use crate::rundir::{RunInfo, SeedInterval, SeedSummary, ValidationEntry, ValidationRole};
 use std::fmt::Write;
 
 fn cell(s: &str) -> String {
@@ -49,8 +50,42 @@ pub fn reference_sentence(info: &RunInfo) -> String {
     }
 }
 
+/// Mean AVM over the seeds of `e` (its one measurement for an old file).
+fn mean_avm(e: &ValidationEntry) -> f64 {
+    match (&e.summary, &e.measured) {
+        (Some(s), _) => s.avm.mean,
+        (None, Some(m)) => m.avm,
+        _ => f64::NAN,
+    }
+}
+
+/// The test behind the verdict, as the report states it.
+pub const PAIRED_TEST: &str = "two-sided paired t-test over the training seeds, seed k of each network paired with seed k of resnet8, alpha 0.05";
+
+/// `mean % [low, high]` at 1 day over the seeds of `e` (or its one measurement).
+fn acc_text(e: &ValidationEntry) -> String {
+    match &e.summary {
+        Some(s) if s.acc_1d.n >= 2 => format!("{} %", s.acc_1d.format(2)),
+        _ => format!("{:.2} %", e.mean_acc_1d().unwrap_or(f64::NAN)),
+    }
+}
+
+/// The paired t-test of `e`'s accuracy at 1 day against `base`'s over their common seed
+/// indices.
+pub fn paired_against(e: &ValidationEntry, base: &ValidationEntry) -> crate::stats::PairedTest {
+    let b = base.seed_acc_1d();
+    let (x, y): (Vec<f64>, Vec<f64>) = e
+        .seed_acc_1d()
+        .into_iter()
+        .filter_map(|(k, a)| b.iter().find(|(j, _)| *j == k).map(|(_, v)| (a, *v)))
+        .unzip();
+    crate::stats::paired_t_test(&x, &y)
+}
+
 /// Whether a validated front network beats ResNet-8 at 1 day with fewer tiles, in one
-/// paragraph; when none does, it says why.
+/// paragraph: "yes" only when the difference is significant ([`PAIRED_TEST`]), "within noise"
+/// with the interval of the difference when the mean is higher but not significantly; when
+/// none is higher, it says why.
 pub fn verdict(f: &RunFiles) -> String {
     let skipped = match &f.validation {
         None => Some("validation.json is missing".to_string()),
@@ -88,7 +123,7 @@ pub fn verdict(f: &RunFiles) -> String {
         return "resnet8 is not among the validated networks, so the comparison cannot be made."
             .into();
     };
-    let Some(r8m) = &r8.measured else {
+    let Some(r8_acc) = r8.mean_acc_1d().filter(|_| r8.measured.is_some()) else {
         return format!(
             "resnet8 could not be measured ({}), so the comparison cannot be made.",
             r8.error.as_deref().unwrap_or("no measurement")
@@ -100,25 +135,70 @@ pub fn verdict(f: &RunFiles) -> String {
         .collect();
     let measured: Vec<(&ValidationEntry, f64)> = front
         .iter()
-        .filter_map(|e| e.measured.as_ref().map(|m| (*e, m.acc_1d)))
+        .filter_map(|e| e.mean_acc_1d().map(|m| (*e, m)))
         .collect();
     let failed = front.len() - measured.len();
-    let base = format!("resnet8 ({:.2} % on {} tiles)", r8m.acc_1d, r8.tiles);
-    let mut winners: Vec<&(&ValidationEntry, f64)> = measured
+    let base = format!("resnet8 ({} on {} tiles)", acc_text(r8), r8.tiles);
+    // Paired t-tests over the training seeds of every smaller front network against resnet8.
+    let tests: Vec<(&ValidationEntry, f64, crate::stats::PairedTest)> = measured
         .iter()
-        .filter(|(e, acc)| *acc > r8m.acc_1d && e.tiles < r8.tiles)
+        .filter(|(e, _)| e.tiles < r8.tiles)
+        .map(|&(e, acc)| (e, acc, paired_against(e, r8)))
+        .collect();
+    let mut winners: Vec<&(&ValidationEntry, f64, crate::stats::PairedTest)> = tests
+        .iter()
+        .filter(|(_, _, t)| t.significant && t.diff.mean > 0.0)
         .collect();
     winners.sort_by(|a, b| b.1.total_cmp(&a.1));
-    if let Some((best, acc)) = winners.first() {
+    if let Some((best, _, t)) = winners.first() {
         return format!(
-            "**Yes:** {} of the {} validated front networks are measured as more accurate at 1 day than {base} with fewer tiles. The most accurate of them, {} (`{}`), reaches {acc:.2} % on {} tiles ({} fewer than resnet8).",
+            "**Yes:** {} of the {} validated front networks are measured as significantly more accurate at 1 day than {base} with fewer tiles ({PAIRED_TEST}). The most accurate of them, {} (`{}`), reaches {} on {} tiles ({} fewer than resnet8): {:+.2} points, 95 % CI of the difference [{:+.2}, {:+.2}], t = {:.2} over {} seeds.",
             winners.len(),
             front.len(),
             best.name,
             best.genes,
+            acc_text(best),
             best.tiles,
-            r8.tiles - best.tiles
+            r8.tiles - best.tiles,
+            t.diff.mean,
+            t.diff.low(),
+            t.diff.high(),
+            t.t,
+            t.diff.n
         );
+    }
+    // Above resnet8 on the mean, with fewer tiles, but not significantly.
+    let mut noisy: Vec<&(&ValidationEntry, f64, crate::stats::PairedTest)> =
+        tests.iter().filter(|(_, acc, _)| *acc > r8_acc).collect();
+    noisy.sort_by(|a, b| b.1.total_cmp(&a.1));
+    if let Some((best, _, t)) = noisy.first() {
+        let why = if t.diff.half_width.is_some() {
+            format!(
+                "{:+.2} points, 95 % CI of the difference [{:+.2}, {:+.2}] includes zero ({PAIRED_TEST}, {} seeds)",
+                t.diff.mean,
+                t.diff.low(),
+                t.diff.high(),
+                t.diff.n
+            )
+        } else {
+            format!(
+                "{:+.2} points from one training seed, so no test is possible (run with --validate-seeds 2 or more)",
+                t.diff.mean
+            )
+        };
+        let mut s = format!(
+            "**Within noise:** {} of the {} validated front networks have fewer tiles than {base} and a higher mean accuracy at 1 day, but none significantly. The best of them, {} (`{}`, {} on {} tiles): {why}.",
+            noisy.len(),
+            front.len(),
+            best.name,
+            best.genes,
+            acc_text(best),
+            best.tiles
+        );
+        if failed > 0 {
+            let _ = write!(s, " {failed} front measurement(s) failed.");
+        }
+        return s;
     }
     let mut s = format!(
         "**No:** none of the {} validated front networks is measured as more accurate at 1 day than {base} with fewer tiles.",
@@ -147,13 +227,14 @@ pub fn verdict(f: &RunFiles) -> String {
         let pred = e.predicted.as_ref().map(|p| p.acc_1d);
         let _ = write!(
             s,
-            " Why: the best of those with fewer tiles, {} ({} tiles), is measured at {acc:.2} %, {:.2} points below resnet8",
+            " Why: the best of those with fewer tiles, {} ({} tiles), is measured at {}, {:.2} points below resnet8",
             e.name,
             e.tiles,
-            r8m.acc_1d - acc
+            acc_text(e),
+            r8_acc - acc
         );
         match pred {
-            Some(p) if p > r8m.acc_1d => {
+            Some(p) if p > r8_acc => {
                 let _ = write!(
                     s,
                     "; it was predicted at {p:.2} %, so the scorer over-predicted it by {:.2} points.",
@@ -261,8 +342,7 @@ pub fn render(f: &RunFiles) -> String {
         "| # | id | genes | tiles | params | predicted acc 1 d (%) | predicted AVM (pts) | predicted std (pts) | measured acc 1 d (%) | measured AVM (pts) |\n|---|---|---|---|---|---|---|---|---|---|"
     );
     for (k, m) in f.pareto.front.iter().enumerate() {
-        let v = validated(&m.id);
-        let meas = v.and_then(|e| e.measured.as_ref());
+        let v = validated(&m.id).filter(|e| e.measured.is_some());
         let _ = writeln!(
             s,
             "| {} | `{}` | `{}` | {} | {} | {:.2} | {:.2} | {:.2} | {} | {} |",
@@ -274,8 +354,8 @@ pub fn render(f: &RunFiles) -> String {
             m.scores.acc_1d,
             m.scores.avm,
             m.scores.acc_1d_std,
-            opt(meas.map(|x| x.acc_1d), 2),
-            opt(meas.map(|x| x.avm), 2),
+            opt(v.and_then(ValidationEntry::mean_acc_1d), 2),
+            opt(v.map(mean_avm), 2),
         );
     }
 
@@ -310,8 +390,7 @@ pub fn render(f: &RunFiles) -> String {
         let meas = f.validation.as_ref().and_then(|v| {
             v.entries
                 .iter()
-                .find(|e| e.name == r.name)
-                .and_then(|e| e.measured.as_ref())
+                .find(|e| e.name == r.name && e.measured.is_some())
         });
         let (tiles, params) = r.predicted.as_ref().map_or(("–".into(), "–".into()), |p| {
             (p.tiles.to_string(), p.params.to_string())
@@ -322,7 +401,7 @@ pub fn render(f: &RunFiles) -> String {
             r.name,
             cell(&r.genome.summary()),
             opt(r.predicted.as_ref().map(|p| p.acc_1d), 2),
-            opt(meas.map(|m| m.acc_1d), 2)
+            opt(meas.and_then(ValidationEntry::mean_acc_1d), 2)
         );
     }
 
@@ -332,20 +411,34 @@ pub fn render(f: &RunFiles) -> String {
         "![Measured accuracy vs time after programming](drift.png)\n"
     );
     if let Some(v) = f.validation.as_ref().filter(|v| v.skipped.is_none()) {
+        let seeds = v.seeds.max(1);
         let _ = writeln!(
             s,
-            "Networks chosen for validation: the front members that together cover the most hypervolume (greedy), plus the reference networks. Each was measured by the run's validator (the measured path: training, programming onto the profile, evaluation at each drift time); its seed is in validation.json.\n"
+            "Networks chosen for validation: the front members that together cover the most hypervolume (greedy), plus the reference networks. Each was measured by the run's validator (the measured path: training, programming onto the profile, evaluation at each drift time) with {seeds} training seed(s), each trained model programmed several times; the seeds and every per-seed measurement are in validation.json. Measured figures are means over the training seeds (each seed's value is the mean over its programmings) with the 95 % confidence interval in brackets: a Student t-interval over the seeds, n - 1 degrees of freedom{}. The verdict above uses a {PAIRED_TEST}.\n",
+            if seeds < 2 {
+                " (none with one seed)"
+            } else {
+                ""
+            }
         );
         let _ = writeln!(
             s,
-            "| network | genes | tiles | predicted acc 1 d (%) | measured acc 1 d (%) | measured − predicted | predicted AVM | measured AVM | digital acc (%) | note |\n|---|---|---|---|---|---|---|---|---|---|"
+            "| network | genes | tiles | predicted acc 1 d (%) | measured acc 1 d (%) | measured − predicted | predicted AVM | measured AVM (pts) | digital acc (%) | note |\n|---|---|---|---|---|---|---|---|---|---|"
         );
         for e in &v.entries {
             let p = e.predicted.as_ref();
-            let m = e.measured.as_ref();
-            let diff = match (p, m) {
-                (Some(p), Some(m)) => format!("{:+.2}", m.acc_1d - p.acc_1d),
+            let ok = e.measured.is_some();
+            let diff = match (p, e.mean_acc_1d().filter(|_| ok)) {
+                (Some(p), Some(m)) => format!("{:+.2}", m - p.acc_1d),
                 _ => "–".into(),
+            };
+            let stat = |f: &dyn Fn(&SeedSummary) -> &SeedInterval,
+                        g: &dyn Fn(&Measurement) -> f64| {
+                match (&e.summary, &e.measured) {
+                    (Some(sm), Some(_)) => f(sm).format(2),
+                    (None, Some(m)) => format!("{:.2}", g(m)),
+                    _ => "–".into(),
+                }
             };
             let _ = writeln!(
                 s,
@@ -354,12 +447,47 @@ pub fn render(f: &RunFiles) -> String {
                 cell(&e.genes),
                 e.tiles,
                 opt(p.map(|p| p.acc_1d), 2),
-                opt(m.map(|m| m.acc_1d), 2),
+                stat(&|x| &x.acc_1d, &|m| m.acc_1d),
                 opt(p.map(|p| p.avm), 2),
-                opt(m.map(|m| m.avm), 2),
-                opt(m.map(|m| m.acc_fp), 2),
+                stat(&|x| &x.avm, &|m| m.avm),
+                stat(&|x| &x.acc_fp, &|m| m.acc_fp),
                 cell(e.error.as_deref().unwrap_or(""))
             );
+        }
+        let times: Vec<f64> = crate::measure::DRIFT_TIMES.iter().map(|t| t.1).collect();
+        let _ = writeln!(
+            s,
+            "\nMeasured accuracy (%) at every time after programming, mean over seeds [95 % CI]:\n\n| network | {} |\n|---|{}",
+            crate::measure::DRIFT_TIMES
+                .iter()
+                .map(|t| t.0)
+                .collect::<Vec<_>>()
+                .join(" | "),
+            "---|".repeat(times.len())
+        );
+        for e in v.entries.iter().filter(|e| e.measured.is_some()) {
+            let cells: Vec<String> = times
+                .iter()
+                .map(|t| {
+                    let from_summary = e.summary.as_ref().and_then(|sm| {
+                        sm.drift
+                            .iter()
+                            .find(|p| (p.t_seconds - t).abs() < 1e-9)
+                            .map(|p| p.acc.format(2))
+                    });
+                    from_summary
+                        .or_else(|| {
+                            e.measured.as_ref().and_then(|m| {
+                                m.drift
+                                    .iter()
+                                    .find(|p| (p.t_seconds - t).abs() < 1e-9)
+                                    .map(|p| format!("{:.2}", p.mean))
+                            })
+                        })
+                        .unwrap_or_else(|| "–".into())
+                })
+                .collect();
+            let _ = writeln!(s, "| {} | {} |", e.name, cells.join(" | "));
         }
     }
 

@@ -129,13 +129,38 @@ fn drift_data(f: &RunFiles) -> plots::DriftData {
                         crate::rundir::ValidationRole::Front => "",
                         crate::rundir::ValidationRole::Reference => ", reference",
                     };
+                    let seeds: Vec<&crate::measure::Measurement> = if e.seeds.is_empty() {
+                        vec![m]
+                    } else {
+                        e.seeds.iter().map(|s| &s.measured).collect()
+                    };
+                    let n = seeds.len() as f64;
+                    let points = m
+                        .drift
+                        .iter()
+                        .enumerate()
+                        .map(|(i, p)| {
+                            let at = |f: &dyn Fn(&crate::measure::DriftPoint) -> f64| {
+                                seeds
+                                    .iter()
+                                    .filter_map(|s| s.drift.get(i))
+                                    .map(f)
+                                    .sum::<f64>()
+                                    / n
+                            };
+                            (p.t_seconds, at(&|d| d.mean), at(&|d| d.std))
+                        })
+                        .collect();
+                    let band = e
+                        .summary
+                        .iter()
+                        .flat_map(|s| &s.drift)
+                        .filter_map(|p| Some((p.t_seconds, p.acc.ci_low?, p.acc.ci_high?)))
+                        .collect();
                     Some(plots::Curve {
                         label: format!("{}: {} tiles{role}", e.name, e.tiles),
-                        points: m
-                            .drift
-                            .iter()
-                            .map(|p| (p.t_seconds, p.mean, p.std))
-                            .collect(),
+                        points,
+                        band,
                         reference: e.role == crate::rundir::ValidationRole::Reference,
                     })
                 })

@@ -54,8 +54,12 @@ pub struct ParetoData {
 pub struct Curve {
     /// Legend label.
     pub label: String,
-    /// `(seconds after programming, mean accuracy %, std)`.
+    /// `(seconds after programming, mean accuracy % over the training seeds, std over
+    /// programmings)`: the line and its bars.
     pub points: Vec<(f64, f64, f64)>,
+    /// `(seconds after programming, low, high)`: the 95 % confidence interval of the mean over
+    /// the training seeds, drawn as a shaded band (empty with one seed).
+    pub band: Vec<(f64, f64, f64)>,
     /// Reference networks are drawn dashed.
     pub reference: bool,
 }
@@ -423,11 +427,12 @@ pub fn drift(png: &Path, d: &DriftData) -> Result<()> {
 fn draw_drift<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, d: &DriftData) -> Drawn<DB> {
     root.fill(&WHITE)?;
     let times: Vec<f64> = crate::measure::DRIFT_TIMES.iter().map(|t| t.1).collect();
-    let (lo, hi) = range_of(
-        d.curves
+    let (lo, hi) = range_of(d.curves.iter().flat_map(|c| {
+        c.points
             .iter()
-            .flat_map(|c| c.points.iter().flat_map(|p| [p.1 - p.2, p.1 + p.2])),
-    )
+            .flat_map(|p| [p.1 - p.2, p.1 + p.2])
+            .chain(c.band.iter().flat_map(|b| [b.1, b.2]))
+    }))
     .unwrap_or((0.0, 100.0));
     let mut chart = ChartBuilder::on(root)
         .caption(&d.title, (FONT, 26))
@@ -441,7 +446,7 @@ fn draw_drift<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, d: &DriftData) 
     chart
         .configure_mesh()
         .x_desc("time after programming (seconds, log scale)")
-        .y_desc("measured test accuracy (%), mean ± std")
+        .y_desc("test accuracy (%): mean, 95 % CI band over seeds, ± programming std")
         .x_label_formatter(&|t| crate::measure::time_label(*t))
         .y_label_formatter(&|y| format!("{y:.0}"))
         .label_style((FONT, 18))
@@ -473,6 +478,18 @@ fn draw_drift<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, d: &DriftData) 
             FRONT_COLOURS[(front_k - 1) % FRONT_COLOURS.len()]
         };
         let style = color.stroke_width(3);
+        if c.band.len() >= 2 {
+            let outline: Vec<(f64, f64)> = c
+                .band
+                .iter()
+                .map(|b| (b.0, b.2))
+                .chain(c.band.iter().rev().map(|b| (b.0, b.1)))
+                .collect();
+            chart.draw_series(std::iter::once(Polygon::new(
+                outline,
+                color.mix(0.18).filled(),
+            )))?;
+        }
         let pts: Vec<(f64, f64)> = c.points.iter().map(|p| (p.0, p.1)).collect();
         let anno = if c.reference {
             chart.draw_series(DashedLineSeries::new(pts.clone(), 10, 6, style))?

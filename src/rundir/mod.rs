@@ -67,10 +67,17 @@ pub struct RunInfo {
     pub settings: SearchSettings,
     /// Front members validated by measurement (plus the reference networks); 0 skips validation.
     pub validate_top: usize,
+    /// Training seeds of each validated network (1 in files written before it was recorded).
+    #[serde(default = "one")]
+    pub validate_seeds: usize,
     /// Start time, UTC, RFC 3339.
     pub started: String,
     /// End time, UTC, RFC 3339; `null` while running.
     pub finished: Option<String>,
+}
+
+fn one() -> usize {
+    1
 }
 
 impl RunInfo {
