@@ -75,6 +75,29 @@ pub fn list_toml(dir: &str) -> Result<Vec<(PathBuf, PathBuf)>> {
         .collect())
 }
 
+/// A text file read whole, with the two names its parser needs: `path` as shown in errors and
+/// its stem (the default name of a space or profile without a `name` field).
+pub struct NamedText {
+    /// The path as given, for error messages.
+    pub shown: String,
+    /// The file name without its extension.
+    pub stem: String,
+    /// The content.
+    pub text: String,
+}
+
+/// Reads `path` as a [`NamedText`].
+pub fn read_named(path: &Path) -> std::io::Result<NamedText> {
+    Ok(NamedText {
+        text: std::fs::read_to_string(path)?,
+        shown: path.display().to_string(),
+        stem: path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,7 @@
 //! | [`backends`] | ResNet-20 training and inference img/s per burn backend | flex (the default backend) |
 //! | [`backends::train_report`] | hardware-aware training and one measured candidate on digits | digital training of the same network |
 //! | [`hwa`](mod@hwa) | accuracy over drift after digital, weight-noise and weight-noise + periphery training on digits | digital training of the same networks and seeds |
+//! | [`normal`](mod@normal) | the analog simulation's normal sampler, ns per draw | `rand_distr::StandardNormal` |
 //! | [`search`](mod@search) | surrogate-only searches of 200 x 200 | NSGA-II with the synthetic scorer in memory |
 //! | [`surrogate`] | surrogate fit time and predictions per second | feature extraction of the same genomes |
 //!
@@ -15,6 +16,7 @@
 pub mod analog;
 pub mod backends;
 pub mod hwa;
+pub mod normal;
 pub mod search;
 pub mod surrogate;
 

@@ -23,6 +23,16 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 5)]
         steps: usize,
     },
+    /// The analog simulation's own normal sampler against rand_distr's StandardNormal.
+    #[command(after_help = "Example:\n  analognas bench normal --draws 20000000 --rounds 3")]
+    Normal {
+        /// Draws per round.
+        #[arg(long, default_value_t = 20_000_000)]
+        draws: usize,
+        /// Rounds (medians are reported).
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+    },
     /// What one measured candidate costs: training throughput and one whole hardware-aware
     /// train + drift evaluation of a small network on `digits`.
     #[command(after_help = "Example:\n  analognas bench train --epochs 6 --reps 3")]
@@ -176,6 +186,10 @@ pub fn run(cmd: BenchCommand) -> Result<()> {
             } else {
                 print!("{}", hwa_table(&rows, &profile, &cfg));
             }
+            Ok(())
+        }
+        BenchCommand::Normal { draws, rounds } => {
+            print!("{}", analognas::bench::normal::normal_report(draws, rounds));
             Ok(())
         }
         BenchCommand::Backends { steps } => {

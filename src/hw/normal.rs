@@ -7,7 +7,7 @@
 //! tails are not cut. Mean, variance and tail mass match N(0,1) to about 1e-4.
 //!
 //! Why it exists: it is faster than `rand_distr::StandardNormal` (the ziggurat behind
-//! [`crate::rng::normal`]). Measured with `speed_against_rand_distr` (release build, 20 M draws
+//! [`crate::rng::normal`]). Measured with `analognas bench normal` (release build, 20 M draws
 //! into a touched buffer, 2 shared cores, medians of 3 runs): [`fill_normal`] 2.0 ns per draw,
 //! [`fast_normal`] 2.4 ns, `StandardNormal` as f32 3.2 ns; Box-Muller with `ln` and `cos` was
 //! about 20 ns.
@@ -198,44 +198,5 @@ mod tests {
         let mut c = vec![0f32; 5];
         fill_normal(&mut crate::rng::seeded(4), &mut c);
         assert_ne!(a, c);
-    }
-
-    /// A timing, not a check (no assertion on time): run with
-    /// `cargo test --release --lib hw::normal::tests::speed -- --ignored --nocapture`.
-    #[test]
-    #[ignore]
-    fn speed_against_rand_distr() {
-        use rand_distr::Distribution;
-        let n = 20_000_000;
-        let mut v = vec![0f32; n];
-        let mut rng = crate::rng::seeded(1);
-        let per_draw = |t: std::time::Instant| t.elapsed().as_secs_f64() * 1e9 / n as f64;
-        v.fill(1.0); // touch the pages before timing
-        for _ in 0..2 {
-            let t = std::time::Instant::now();
-            fill_normal(&mut rng, &mut v);
-            let fill = per_draw(t);
-            let t = std::time::Instant::now();
-            for x in v.iter_mut() {
-                *x = fast_normal(&mut rng);
-            }
-            let single = per_draw(t);
-            let t = std::time::Instant::now();
-            for x in v.iter_mut() {
-                *x = rand_distr::StandardNormal.sample(&mut rng);
-            }
-            let ziggurat = per_draw(t);
-            let t = std::time::Instant::now();
-            for x in v.iter_mut() {
-                *x = crate::rng::normal(&mut rng);
-            }
-            let rng_normal = per_draw(t);
-            println!(
-                "ns per draw: fill_normal {fill:.2}, fast_normal {single:.2}, \
-                 rand_distr StandardNormal (f32) {ziggurat:.2}, rng::normal {rng_normal:.2} \
-                 (checksum {})",
-                std::hint::black_box(v.iter().sum::<f32>())
-            );
-        }
     }
 }

@@ -261,15 +261,11 @@ impl SearchSpace {
     /// [`SearchSpace::load`] with the module's own error type.
     pub fn read(path: impl AsRef<Path>) -> Result<Self, SpaceError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|source| SpaceError::Io {
+        let f = crate::files::read_named(path).map_err(|source| SpaceError::Io {
             path: path.display().to_string(),
             source,
         })?;
-        let stem = path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        Self::from_toml(&path.display().to_string(), &stem, &text)
+        Self::from_toml(&f.shown, &f.stem, &f.text)
     }
 
     /// [`SearchSpace::parse`] with the module's own error type: errors about a range carry the
