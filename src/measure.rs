@@ -91,6 +91,26 @@ pub struct Measurement {
     pub train_seconds: f64,
     /// Seed of the measurement.
     pub seed: u64,
+    /// How precise the drift means are: test samples, programmings and standard errors.
+    /// Absent in rows measured before analognas recorded it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub precision: Option<Precision>,
+}
+
+/// The precision of a measurement's drift means: how many test samples and programmings they
+/// average over, and the standard errors that follow.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Precision {
+    /// Test samples of each accuracy.
+    pub samples: usize,
+    /// Programmings (fresh programming each) averaged at every time.
+    pub reps: usize,
+    /// Standard error of the mean 1-day accuracy over programmings, percent points
+    /// (`acc_1d_std / sqrt(reps)`).
+    pub acc_1d_se: f64,
+    /// Standard error of the AVM over programmings, percent points: the spread of the paired
+    /// per-programming differences acc(1 s) - acc(30 d), divided by `sqrt(reps)`.
+    pub avm_se: f64,
 }
 
 #[cfg(test)]

@@ -67,6 +67,12 @@ pub(crate) fn fake_row(g: Genome, seed: u64) -> Row {
         depth: arch.depth(),
         train_seconds: 1.25,
         seed,
+        precision: Some(crate::measure::Precision {
+            samples: 360,
+            reps: 5,
+            acc_1d_se: (0.1 + 0.02) / 5f64.sqrt(),
+            avm_se: 0.125,
+        }),
         genome: arch.genome,
     };
     Row {
@@ -148,6 +154,7 @@ pub(crate) fn synthetic_dataset(n: usize, seed: u64, noise: f64) -> Dataset {
                     depth: arch.depth(),
                     train_seconds: 1.0,
                     seed: 0,
+                    precision: None,
                     genome: arch.genome,
                 },
                 provenance: Provenance::new(

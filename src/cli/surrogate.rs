@@ -28,7 +28,7 @@ pub enum SurrogateCommand {
     /// Measure architectures (Latin hypercube + the reference networks) by hardware-aware
     /// training and drift evaluation, appending one CSV row each; a rerun resumes.
     #[command(
-        after_help = "Example:\n  analognas surrogate collect --task digits --space search_spaces/resnet_tinyml.toml --profile hw_profiles/pcm_aihwkit.toml -n 300 --seed 1 --epochs 6 --reps 3 --out surrogates/digits_pcm_aihwkit.csv"
+        after_help = "Example:\n  analognas surrogate collect --task digits --space search_spaces/resnet_tinyml.toml --profile hw_profiles/pcm_aihwkit.toml -n 300 --seed 1 --epochs 4 --reps 5 --out surrogates/digits_pcm_aihwkit.csv"
     )]
     Collect(Box<CollectArgs>),
 }
@@ -57,8 +57,9 @@ pub struct CollectArgs {
     /// Training options.
     #[command(flatten)]
     pub train: super::train::TrainOptions,
-    /// Drift-evaluation repetitions per architecture.
-    #[arg(long, default_value_t = 3)]
+    /// Drift-evaluation repetitions per architecture (fresh programming each); the row records
+    /// them with the standard errors of acc_1d and avm.
+    #[arg(long, default_value_t = 5)]
     pub reps: usize,
     /// Skip sampled architectures above this many multiply-accumulates per input (the
     /// reference networks are always measured); default: no limit.

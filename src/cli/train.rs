@@ -238,24 +238,28 @@ pub fn run_evaluate(a: EvaluateArgs) -> Result<()> {
         return Ok(());
     }
     println!(
-        "{} on {} ({} test samples, {} reps)",
+        "{} on {} ({} test samples, {} programmings; std over programmings, se = std/sqrt({}))",
         arch.genome.id(),
         profile.name,
         report.samples,
+        report.reps,
         report.reps
     );
-    println!("{:<8} {:>9} {:>7}", "time", "accuracy", "std");
-    println!("{:<8} {:>8.2}% {:>7}", "digital", report.acc_fp, "-");
+    let sqrt_reps = (report.reps.max(1) as f64).sqrt();
+    println!("{:<8} {:>9} {:>7} {:>7}", "time", "accuracy", "std", "se");
+    println!("{:<8} {:>8.2}% {:>7} {:>7}", "digital", report.acc_fp, "-", "-");
     for p in &report.points {
         println!(
-            "{:<8} {:>8.2}% {:>7.2}",
+            "{:<8} {:>8.2}% {:>7.2} {:>7.2}",
             time_label(p.t_seconds),
             p.mean,
-            p.std
+            p.std,
+            p.std / sqrt_reps
         );
     }
     if let Some(avm) = report.avm {
-        println!("AVM (1s - 30d): {avm:.2} points");
+        let se = report.avm_se.unwrap_or(0.0);
+        println!("AVM (1s - 30d): {avm:.2} points, se {se:.2} (paired over programmings)");
     }
     Ok(())
 }

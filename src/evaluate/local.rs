@@ -3,9 +3,8 @@
 use super::{Executor, Job, JobResult, Measurer};
 use crate::error::{Error, Result};
 use crate::progress::{Observer, Stage};
-use rayon::prelude::*;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 /// Runs `parallel` measurements at a time, each on its own pool of `threads_per_candidate`
 /// threads (burn's CPU backend parallelises inside the pool it runs in).
@@ -95,45 +94,61 @@ impl Executor for LocalExecutor {
             return Ok(());
         }
         let stage = Stage::begin(observer, "measure", Some(jobs.len() as u64), 0);
-        let outer = Self::pool(self.parallel.min(jobs.len()))?;
+        // `parallel` plain threads take jobs from a shared queue, each running its job in its
+        // own pool of `threads_per_candidate` threads. (An outer rayon pool would not bound
+        // the measurements at a time: a rayon worker blocked in another pool's `install`
+        // steals more jobs from its own pool meanwhile, so every job would start at once.)
+        let workers = self.parallel.min(jobs.len()).max(1);
+        let pools = (0..workers)
+            .map(|_| Self::pool(self.threads_per_candidate))
+            .collect::<Result<Vec<_>>>()?;
         let sink = Mutex::new((on_result, None::<Error>));
         let stop = AtomicBool::new(false);
         let done = AtomicU64::new(0);
-        let tpc = self.threads_per_candidate;
-        outer.install(|| {
-            jobs.into_par_iter().with_max_len(1).for_each(|job| {
-                if stop.load(Ordering::Relaxed) {
-                    return;
-                }
-                let outcome = Self::pool(tpc)
-                    .and_then(|p| p.install(|| measurer.measure(&job.arch, job.seed, observer)))
-                    .and_then(|m| {
-                        if m.id != job.id {
-                            return Err(Error::Training(format!(
-                                "the measurement has id {}, expected {}",
-                                m.id, job.id
-                            )));
+        let next = AtomicUsize::new(0);
+        let jobs = &jobs;
+        std::thread::scope(|scope| {
+            for pool in &pools {
+                let (sink, stop, done, next, stage) = (&sink, &stop, &done, &next, &stage);
+                scope.spawn(move || {
+                    loop {
+                        if stop.load(Ordering::Relaxed) {
+                            return;
                         }
-                        Ok(m)
-                    })
-                    .map_err(|e| e.to_string());
-                if let Err(e) = &outcome {
-                    stage.note(&format!("{}: measurement failed: {e}", job.id));
-                }
-                let mut s = sink.lock().unwrap_or_else(|e| e.into_inner());
-                if s.1.is_none()
-                    && let Err(e) = (s.0)(JobResult {
-                        id: job.id,
-                        outcome,
-                    })
-                {
-                    s.1 = Some(e);
-                    stop.store(true, Ordering::Relaxed);
-                }
-                drop(s);
-                let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-                stage.advance(n, "");
-            });
+                        let Some(job) = jobs.get(next.fetch_add(1, Ordering::Relaxed)) else {
+                            return;
+                        };
+                        let outcome = pool
+                            .install(|| measurer.measure(&job.arch, job.seed, observer))
+                            .and_then(|m| {
+                                if m.id != job.id {
+                                    return Err(Error::Training(format!(
+                                        "the measurement has id {}, expected {}",
+                                        m.id, job.id
+                                    )));
+                                }
+                                Ok(m)
+                            })
+                            .map_err(|e| e.to_string());
+                        if let Err(e) = &outcome {
+                            stage.note(&format!("{}: measurement failed: {e}", job.id));
+                        }
+                        let mut s = sink.lock().unwrap_or_else(|e| e.into_inner());
+                        if s.1.is_none()
+                            && let Err(e) = (s.0)(JobResult {
+                                id: job.id.clone(),
+                                outcome,
+                            })
+                        {
+                            s.1 = Some(e);
+                            stop.store(true, Ordering::Relaxed);
+                        }
+                        drop(s);
+                        let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+                        stage.advance(n, "");
+                    }
+                });
+            }
         });
         let (_, err) = sink.into_inner().unwrap_or_else(|e| e.into_inner());
         match err {
@@ -152,6 +167,7 @@ mod tests {
     use crate::nn::{Arch, Reference};
     use crate::progress::Silent;
     use crate::task::Task;
+    use rayon::prelude::*;
 
     fn jobs() -> Vec<Job> {
         let space = crate::space::SearchSpace::load(crate::files::shipped_path(
@@ -164,6 +180,43 @@ mod tests {
             .into_iter()
             .map(|g| Job::new(Arch::for_task(g, Task::Digits), 9))
             .collect()
+    }
+
+    /// A measurer that records how many measurements run at once.
+    struct Counting {
+        inner: SyntheticMeasurer,
+        now: AtomicUsize,
+        most: AtomicUsize,
+    }
+
+    impl Measurer for Counting {
+        fn measure(&self, arch: &Arch, seed: u64, o: &dyn Observer) -> Result<Measurement> {
+            let n = self.now.fetch_add(1, Ordering::SeqCst) + 1;
+            self.most.fetch_max(n, Ordering::SeqCst);
+            // Work inside the candidate's pool, as burn's kernels do.
+            let sum: u64 = (0..20_000u64).into_par_iter().map(|x| x % 7).sum();
+            std::thread::sleep(std::time::Duration::from_millis(5 + sum % 2));
+            self.now.fetch_sub(1, Ordering::SeqCst);
+            self.inner.measure(arch, seed, o)
+        }
+        fn describe_budget(&self) -> String {
+            "counting".into()
+        }
+    }
+
+    #[test]
+    fn at_most_parallel_measurements_run_at_once() {
+        for (parallel, tpc) in [(1, 1), (2, 1), (3, 2)] {
+            let m = Counting {
+                inner: SyntheticMeasurer::new(HwProfile::default()),
+                now: AtomicUsize::new(0),
+                most: AtomicUsize::new(0),
+            };
+            let got = measure_all(&LocalExecutor::new(parallel, tpc), &m, jobs(), &Silent);
+            assert_eq!(got.unwrap().len(), 12);
+            let most = m.most.load(Ordering::SeqCst);
+            assert!(most <= parallel, "{most} at once with parallel = {parallel}");
+        }
     }
 
     #[test]

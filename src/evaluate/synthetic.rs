@@ -63,6 +63,7 @@ impl Measurer for SyntheticMeasurer {
             depth: arch.depth(),
             train_seconds: 0.0,
             seed,
+            precision: None,
         })
     }
 

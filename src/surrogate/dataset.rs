@@ -82,6 +82,10 @@ impl Row {
             ("avm".to_string(), m.avm),
             ("train_seconds".to_string(), m.train_seconds),
         ];
+        if let Some(q) = &m.precision {
+            values.push(("acc_1d_se".to_string(), q.acc_1d_se));
+            values.push(("avm_se".to_string(), q.avm_se));
+        }
         for p in &m.drift {
             let label = crate::measure::time_label(p.t_seconds);
             values.push((format!("acc_{label}_mean"), p.mean));
@@ -100,6 +104,8 @@ pub struct Dataset {
     pub rows: Vec<Row>,
     /// The 1-based line of each row.
     pub lines: Vec<usize>,
+    /// Whether the file was written before the precision columns ([`PRECISION_COLUMNS`]).
+    pub legacy: bool,
 }
 
 impl Dataset {
@@ -193,8 +199,13 @@ pub fn columns() -> Vec<String> {
         ]
         .map(String::from),
     );
+    c.extend(PRECISION_COLUMNS.map(String::from));
     c
 }
+
+/// The last columns: the precision of the drift means ([`crate::measure::Precision`]). Files
+/// written before they existed end at `version`; they are read with these cells empty.
+pub const PRECISION_COLUMNS: [&str; 4] = ["samples", "reps", "acc_1d_se", "avm_se"];
 
 /// The header line (no line break).
 pub fn header_line() -> String {
@@ -232,6 +243,10 @@ struct Record {
     profile: String,
     budget: String,
     version: String,
+    samples: String,
+    reps: String,
+    acc_1d_se: String,
+    avm_se: String,
 }
 
 /// A block gene of every main block: its value as text, empty beyond the genome's blocks.
@@ -273,6 +288,10 @@ impl From<&Row> for Record {
             profile: p.profile.clone(),
             budget: p.budget.clone(),
             version: p.version.clone(),
+            samples: m.precision.map(|q| q.samples.to_string()).unwrap_or_default(),
+            reps: m.precision.map(|q| q.reps.to_string()).unwrap_or_default(),
+            acc_1d_se: m.precision.map(|q| q.acc_1d_se.to_string()).unwrap_or_default(),
+            avm_se: m.precision.map(|q| q.avm_se.to_string()).unwrap_or_default(),
         }
     }
 }
@@ -324,7 +343,12 @@ pub(crate) fn existing_text(path: &Path) -> Result<String> {
         return Ok(header_line() + "\n");
     }
     let mut text = crate::error::read_to_string(path)?;
-    parse(&path.display().to_string(), &text)?;
+    let data = parse(&path.display().to_string(), &text)?;
+    if data.legacy {
+        // Written before the precision columns: rewritten whole in the current format (the
+        // old rows keep empty precision cells), so that every line has the same columns.
+        return Ok(to_csv(&data.rows));
+    }
     if !text.ends_with('\n') {
         text.push('\n');
     }
@@ -361,8 +385,12 @@ pub fn parse(file: &str, text: &str) -> Result<Dataset> {
     };
     let hline = line_of(text, &header);
     let end = "the end of the line";
-    for i in 0..cols.len().max(header.len()) {
-        let (want, got) = (cols.get(i).map_or(end, |s| s), header.get(i).unwrap_or(end));
+    let n_legacy = cols.len() - PRECISION_COLUMNS.len();
+    let legacy = header.len() == n_legacy && header.iter().zip(&cols).all(|(h, c)| h == c);
+    let cols_in_file = if legacy { n_legacy } else { cols.len() };
+    for i in 0..cols_in_file.max(header.len()) {
+        let want = cols[..cols_in_file].get(i).map_or(end, |s| s);
+        let got = header.get(i).unwrap_or(end);
         if got != want {
             return Err(SurrogateError::Header {
                 file: file.into(),
@@ -378,6 +406,7 @@ pub fn parse(file: &str, text: &str) -> Result<Dataset> {
         file: file.to_string(),
         rows: Vec::new(),
         lines: Vec::new(),
+        legacy,
     };
     // The index in `data.rows` of each id's first row.
     let mut first: std::collections::HashMap<String, usize> = Default::default();
@@ -390,7 +419,7 @@ pub fn parse(file: &str, text: &str) -> Result<Dataset> {
             column: column.into(),
             message,
         };
-        let n = cols.len();
+        let n = cols_in_file;
         if rec.len() > n {
             let extra = rec.len() - n;
             return Err(cell(
@@ -410,6 +439,10 @@ pub fn parse(file: &str, text: &str) -> Result<Dataset> {
                 ),
             )
             .into());
+        }
+        let mut rec = rec;
+        for _ in n..cols.len() {
+            rec.push_field("");
         }
         let record: Record = rec
             .deserialize(None)
@@ -498,6 +531,7 @@ impl Record {
             column: column.into(),
             message,
         };
+        let precision = read_precision(&self, &err)?;
         let float = |column: &str, s: &str| match s.trim().parse::<f64>() {
             Ok(v) if v.is_finite() => Ok(v),
             _ => Err(err(
@@ -637,6 +671,7 @@ impl Record {
                 "a number >= 0",
             )?,
             seed: uint("seed", &self.seed)?,
+            precision,
             genome,
         };
         let provenance = Provenance {
@@ -651,6 +686,47 @@ impl Record {
             provenance,
         })
     }
+}
+
+/// The precision cells of a record: all four empty (a row measured before they were recorded)
+/// or all four valid.
+fn read_precision(
+    r: &Record,
+    err: &dyn Fn(&str, String) -> SurrogateError,
+) -> std::result::Result<Option<crate::measure::Precision>, SurrogateError> {
+    let cells = [&r.samples, &r.reps, &r.acc_1d_se, &r.avm_se];
+    if cells.iter().all(|c| c.trim().is_empty()) {
+        return Ok(None);
+    }
+    let count = |i: usize| {
+        let (column, s) = (PRECISION_COLUMNS[i], cells[i].trim());
+        match s.parse::<u64>() {
+            Ok(v) if v >= 1 => Ok(v as usize),
+            _ => Err(err(
+                column,
+                format!("expected an integer >= 1, got {}", quoted(s)),
+            )),
+        }
+    };
+    let se = |i: usize| {
+        let (column, s) = (PRECISION_COLUMNS[i], cells[i].trim());
+        match s.parse::<f64>() {
+            Ok(v) if (0.0..=100.0).contains(&v) => Ok(v),
+            _ => Err(err(
+                column,
+                format!(
+                    "expected a standard error in 0..=100 percent points, got {}",
+                    quoted(s)
+                ),
+            )),
+        }
+    };
+    Ok(Some(crate::measure::Precision {
+        samples: count(0)?,
+        reps: count(1)?,
+        acc_1d_se: se(2)?,
+        avm_se: se(3)?,
+    }))
 }
 
 #[cfg(test)]
@@ -672,6 +748,43 @@ pub(crate) mod tests {
         // Inactive genes are empty.
         let one_block = rows.iter().find(|r| r.measurement.genome.m() == 1).unwrap();
         assert!(row_line(one_block).contains(",,,,"));
+    }
+
+    #[test]
+    fn files_without_precision_columns_read_and_append_in_the_current_format() {
+        let mut rows = fake_rows(3, 6);
+        for r in &mut rows {
+            r.measurement.precision = None;
+        }
+        // The format before the precision columns: the same columns up to `version`.
+        let n = columns().len() - PRECISION_COLUMNS.len();
+        let old: String = to_csv(&rows)
+            .lines()
+            .map(|l| {
+                let mut fields: Vec<&str> = l.rsplitn(PRECISION_COLUMNS.len() + 1, ',').collect();
+                fields.reverse();
+                fields[0].to_string() + "\n"
+            })
+            .collect();
+        assert_eq!(old.lines().next().unwrap().split(',').count(), n);
+        let d = parse("old.csv", &old).unwrap();
+        assert!(d.legacy);
+        assert_eq!(d.rows, rows);
+        // Appending rewrites the file whole in the current format.
+        let path = crate::test_support::temp_dir("legacy-dataset").join("old.csv");
+        std::fs::write(&path, &old).unwrap();
+        let new = fake_rows(5, 6).split_off(3);
+        append(&path, &new).unwrap();
+        let back = Dataset::read(&path).unwrap();
+        assert!(!back.legacy);
+        assert_eq!(back.rows.len(), 5);
+        assert_eq!(back.rows[..3], rows[..]);
+        assert!(back.rows[3].measurement.precision.is_some());
+        // Half-filled precision cells are an error naming the column.
+        let text = to_csv(&fake_rows(1, 6));
+        let cut = text.trim_end().rfind(',').unwrap();
+        let e = parse("p.csv", &format!("{},\n", &text[..cut])).unwrap_err();
+        assert!(e.to_string().contains("column avm_se: expected a standard error"), "{e}");
     }
 
     #[test]
@@ -703,7 +816,7 @@ pub(crate) mod tests {
         let e = parse("d.csv", &text[..cut]).unwrap_err().to_string();
         assert_eq!(
             e,
-            "d.csv:4: column params: expected a value, got the end of the row (25 of 49 fields; \
+            "d.csv:4: column params: expected a value, got the end of the row (25 of 53 fields; \
              truncated row?)"
         );
     }
@@ -761,7 +874,7 @@ pub(crate) mod tests {
         let mut lines: Vec<String> = text.lines().map(String::from).collect();
         lines[3].push_str(",extra");
         let e = parse("d.csv", &lines.join("\n")).unwrap_err().to_string();
-        assert!(e.starts_with("d.csv:4: column version: expected the end of the row, got 1 extra"));
+        assert!(e.starts_with("d.csv:4: column avm_se: expected the end of the row, got 1 extra"));
 
         let e = parse("d.csv", &text.replacen("acc_fp", "accfp", 1))
             .unwrap_err()

@@ -5,7 +5,7 @@ use super::{TrainConfig, accuracy, train};
 use crate::data::{Dataset, TaskData};
 use crate::error::Result;
 use crate::hw::{AnalogNetwork, HwProfile, NetworkWeights, footprint};
-use crate::measure::{DRIFT_TIMES, DriftPoint, Measurement};
+use crate::measure::{DRIFT_TIMES, DriftPoint, Measurement, Precision};
 use crate::nn::{Arch, Network};
 use crate::rng::derive_seed;
 use serde::{Deserialize, Serialize};
@@ -19,6 +19,10 @@ pub struct DriftReport {
     pub points: Vec<DriftPoint>,
     /// acc(1 s) - acc(30 days) in points, when both times were evaluated.
     pub avm: Option<f64>,
+    /// Standard error of `avm` over programmings: the sample std of the paired
+    /// per-programming differences divided by `sqrt(reps)` (0 for one programming).
+    #[serde(default)]
+    pub avm_se: Option<f64>,
     /// Repetitions per time (each a fresh programming).
     pub reps: usize,
     /// Test samples.
@@ -112,10 +116,20 @@ pub fn evaluate_drift(
         (Some(a), Some(b)) => Some(a - b),
         _ => None,
     };
+    // Each programming is read at every time, so acc(1 s) and acc(30 d) are paired.
+    let index = |t: f64| times.iter().position(|&x| (x - t).abs() < 1e-9);
+    let avm_se = match (index(1.0), index(DRIFT_TIMES[3].1)) {
+        (Some(a), Some(b)) => {
+            let diffs: Vec<f64> = acc[a].iter().zip(&acc[b]).map(|(x, y)| x - y).collect();
+            Some(mean_std(&diffs).1 / (reps as f64).sqrt())
+        }
+        _ => None,
+    };
     Ok(DriftReport {
         acc_fp,
         points,
         avm,
+        avm_se,
         reps,
         samples: test.len(),
     })
@@ -190,6 +204,12 @@ pub fn measurement_of(
         depth: arch.depth(),
         train_seconds,
         seed,
+        precision: Some(Precision {
+            samples: report.samples,
+            reps: report.reps,
+            acc_1d_se: day.std / (report.reps.max(1) as f64).sqrt(),
+            avm_se: report.avm_se.unwrap_or(0.0),
+        }),
     }
 }
 
