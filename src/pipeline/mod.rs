@@ -23,12 +23,15 @@
 //! # Ok::<(), analognas::Error>(())
 //! ```
 
+pub mod acquisition;
 pub mod collect;
 mod scoring;
+mod table;
 pub mod validation;
 
 pub use collect::{CollectSummary, collect, collection_archs};
 pub use scoring::{Scoring, VALIDATION_EPOCHS, VALIDATION_REPS, build_scorer};
+pub use table::TableScorer;
 pub use validation::{
     VALIDATION_REFERENCES, run_validation, select_for_validation, validation_plan,
 };
