@@ -592,3 +592,78 @@ fn validation_is_identical_under_load() {
     );
     std::fs::remove_dir_all(base).unwrap();
 }
+
+/// Issue 15: active learning from the command line on the tiny space (a few one-epoch
+/// measurements), resumed, and its surrogate reused by another search.
+#[test]
+fn active_learning_runs_resumes_and_ships_its_surrogate() {
+    let base = fresh_dir("search-active");
+    let out = base.join("al");
+    let ds = out.to_str().unwrap();
+    let common = [
+        "--space",
+        "search_spaces/tiny.toml",
+        "--population",
+        "8",
+        "--generations",
+        "2",
+        "--validate-top",
+        "0",
+    ];
+    let mut args = vec![
+        "search",
+        "--budget-evals",
+        "9",
+        "--initial",
+        "4",
+        "--batch",
+        "1",
+        "--fidelities",
+        "1",
+        "--out",
+        ds,
+    ];
+    // No --surrogate: the shipped one was not fitted on the tiny space, so the loop runs.
+    args.extend_from_slice(&common);
+    let o = run(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(
+        text.contains("active learning:") && text.contains("9 measurements"),
+        "{text}"
+    );
+    for f in [
+        "active.json",
+        "surrogate.json",
+        "measured-e1.csv",
+        "report.md",
+        "active_hv.png",
+    ] {
+        assert!(out.join(f).exists(), "{f}");
+    }
+    assert!(read(&out, "report.md").contains("## Active learning"));
+    // A resume of the finished run measures nothing more.
+    let o = run(&["search", "--resume", ds]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("9 measurements"), "{}", stdout(&o));
+    let o = run(&["search", "--resume", ds, "--budget-evals", "9"]);
+    assert_input_error(&o, &["--budget-evals: not allowed with --resume"]);
+    // The run's ensemble is a surrogate for another search (its Latin-hypercube start covers
+    // every gene of the tiny space).
+    let model = out.join("surrogate.json");
+    let other = base.join("reuse");
+    let mut args = vec![
+        "search",
+        "--surrogate",
+        model.to_str().unwrap(),
+        "--out",
+        other.to_str().unwrap(),
+    ];
+    args.extend_from_slice(&common);
+    let o = run(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // Loop options without the loop are refused.
+    let o = run(&["search", "--surrogate", "synthetic", "--batch", "3"]);
+    assert_input_error(&o, &["--batch: expected with --surrogate auto"]);
+    std::fs::remove_dir_all(base).unwrap();
+}

@@ -8,6 +8,7 @@
 //! | [`backends::train_report`] | hardware-aware training and one measured candidate on digits | digital training of the same network |
 //! | [`hwa`](mod@hwa) | accuracy over drift after digital, weight-noise and weight-noise + periphery training on digits | digital training of the same networks and seeds |
 //! | [`normal`](mod@normal) | the analog simulation's normal sampler, ns per draw | `rand_distr::StandardNormal` |
+//! | [`strategies`] | active learning, random sampling and LHS + search on a measured table, hypervolume vs measurements over 20+ seeds | random sampling at the same numbers of measurements |
 //! | [`search`](mod@search) | surrogate-only searches of 200 x 200 | NSGA-II with the synthetic scorer in memory |
 //! | [`surrogate`] | surrogate fit time and predictions per second | feature extraction of the same genomes |
 //!
@@ -18,6 +19,7 @@ pub mod backends;
 pub mod hwa;
 pub mod normal;
 pub mod search;
+pub mod strategies;
 pub mod surrogate;
 
 pub use analog::{AnalogBench, AnalogBenchConfig, analog};

@@ -61,6 +61,14 @@ pub enum BenchCommand {
         #[arg(long, default_value = "surrogates/digits_pcm_aihwkit.json")]
         surrogate: PathBuf,
     },
+    /// Search strategies on a measured CSV used as a table (measuring = looking the row up):
+    /// active learning, random sampling and "fit on an LHS sample, then search" at the same
+    /// numbers of measurements over many seeds; prints the table and the ratio of
+    /// measurements active learning needs for random sampling's hypervolume, writes a plot.
+    #[command(
+        after_help = "Example:\n  analognas bench strategies --data surrogates/digits_pcm_aihwkit.csv --seeds 20 --plot strategies.png"
+    )]
+    Strategies(StrategiesArgs),
     /// Surrogate predictions per second and fit time on a measured CSV.
     #[command(
         after_help = "Example:\n  analognas bench surrogate --data surrogates/digits_pcm_aihwkit.csv"
@@ -91,6 +99,33 @@ pub struct AnalogBenchArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Arguments of `bench strategies`.
+#[derive(Args, Debug)]
+pub struct StrategiesArgs {
+    /// Measured data set used as the pool.
+    #[arg(long, default_value = "surrogates/digits_pcm_aihwkit.csv")]
+    pub data: PathBuf,
+    /// Seeds per strategy.
+    #[arg(long, default_value_t = 20)]
+    pub seeds: usize,
+    /// Numbers of measurements compared, ascending, comma-separated
+    /// [default: 10,20,30,40,50,60,80,100,150].
+    #[arg(long, value_delimiter = ',')]
+    pub budgets: Vec<usize>,
+    /// Latin-hypercube start of active learning.
+    #[arg(long, default_value_t = 10)]
+    pub initial: usize,
+    /// Networks per active-learning round.
+    #[arg(long, default_value_t = 5)]
+    pub batch: usize,
+    /// Optimism of the acquisition: mean + KAPPA * sd.
+    #[arg(long, default_value_t = 1.0)]
+    pub kappa: f64,
+    /// Plot of hypervolume against measurements (PNG).
+    #[arg(long, default_value = "strategies.png")]
+    pub plot: PathBuf,
 }
 
 /// Arguments of `bench hwa`.
@@ -201,6 +236,32 @@ pub fn run(cmd: BenchCommand) -> Result<()> {
                 "{}",
                 analognas::bench::train_report(epochs.max(1), reps.max(1))?
             );
+            Ok(())
+        }
+        BenchCommand::Strategies(a) => {
+            use analognas::bench::strategies::{StrategyConfig, plot, strategies, table};
+            if !(a.kappa.is_finite() && a.kappa >= 0.0) {
+                return Err(Error::input(format!(
+                    "--kappa: expected a number >= 0, got {}",
+                    a.kappa
+                )));
+            }
+            let mut cfg = StrategyConfig {
+                seeds: a.seeds,
+                initial: a.initial,
+                batch: a.batch,
+                kappa: a.kappa,
+                ..StrategyConfig::default()
+            };
+            if !a.budgets.is_empty() {
+                cfg.budgets = a.budgets.clone();
+            }
+            let data =
+                analognas::surrogate::Dataset::read(analognas::files::shipped_path(&a.data))?;
+            let report = strategies(data, &cfg)?;
+            print!("{}", table(&report));
+            plot(&report, &a.plot)?;
+            println!("\nplot: {}", a.plot.display());
             Ok(())
         }
         BenchCommand::Surrogate { data } => {

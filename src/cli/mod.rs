@@ -1,6 +1,7 @@
 //! The command-line interface: argument parsing, path resolution, printing and progress bars;
 //! the work lives in the library. Nothing outside this module imports it.
 
+mod active;
 mod bench;
 mod export;
 mod footprint;

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 /// Arguments of `search`. Every option has a default, so the bare command runs the demo.
 #[derive(Args, Debug, Default)]
 #[command(
-    after_help = "Examples:\n  analognas search\n  analognas search --population 100 --generations 50 --max-tiles 20 --objectives acc_1d,tiles,avm --out results/small\n  analognas search --algorithm analognas --max-avm 3 --seed 7\n  analognas search --resume results/run-0"
+    after_help = "Examples:\n  analognas search\n  analognas search --population 100 --generations 50 --max-tiles 20 --objectives acc_1d,tiles,avm --out results/small\n  analognas search --algorithm analognas --max-avm 3 --seed 7\n  analognas search --resume results/run-0\n  analognas search --task mnist --data data/mnist-5k --surrogate auto --budget-evals 60"
 )]
 pub struct SearchArgs {
     /// Task [default: digits].
@@ -25,8 +25,11 @@ pub struct SearchArgs {
     /// Hardware-profile file [default: hw_profiles/pcm_aihwkit.toml].
     #[arg(long)]
     pub profile: Option<PathBuf>,
-    /// Surrogate model file [default: surrogates/digits_pcm_aihwkit.json]; `synthetic` selects a
-    /// deterministic test function instead (for tests and benchmarks; it models no hardware).
+    /// Surrogate model file [default: surrogates/digits_pcm_aihwkit.json when it was fitted on
+    /// the task, profile and space, else auto]; `auto` runs active learning (measure, fit an
+    /// ensemble, propose, measure, ... see the active-learning options); a run's
+    /// surrogate.json reuses its ensemble; `synthetic` selects a deterministic test function
+    /// (for tests and benchmarks; it models no hardware).
     #[arg(long)]
     pub surrogate: Option<String>,
     /// Population size [default: 200].
@@ -80,6 +83,9 @@ pub struct SearchArgs {
     /// Where validation's measurements run.
     #[command(flatten)]
     pub executor: super::ExecutorArgs,
+    /// Active learning.
+    #[command(flatten)]
+    pub active: super::active::ActiveArgs,
 }
 
 /// Arguments of `report`.
@@ -93,6 +99,9 @@ pub struct ReportArgs {
 
 /// Runs `search`.
 pub fn run(a: SearchArgs) -> Result<()> {
+    if super::active::try_run(&a)? {
+        return Ok(());
+    }
     // Everything that can fail on bad input (settings, surrogate, data, executor) is checked
     // before the run directory is created or touched.
     let (mut run, mut scoring, executor, progress_label) = match &a.resume {
@@ -147,7 +156,7 @@ pub fn run(a: SearchArgs) -> Result<()> {
     Ok(())
 }
 
-fn new_spec(a: &SearchArgs) -> Result<(RunSpec, PathBuf)> {
+pub(super) fn new_spec(a: &SearchArgs) -> Result<(RunSpec, PathBuf)> {
     let req = SearchRequest {
         task: a.task,
         data: a.data.clone(),
@@ -172,7 +181,7 @@ fn new_spec(a: &SearchArgs) -> Result<(RunSpec, PathBuf)> {
     Ok((spec, out))
 }
 
-fn resume(a: &SearchArgs, dir: &Path) -> Result<Run> {
+pub(super) fn resume(a: &SearchArgs, dir: &Path) -> Result<Run> {
     let fixed: [(&str, bool); 15] = [
         ("--task", a.task.is_some()),
         ("--data", a.data.is_some()),

@@ -173,6 +173,15 @@ pub struct FitArgs {
     /// Seed of the fold shuffle and the regressors.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Fit an ensemble of K bootstrap members per target instead of one model: it predicts a
+    /// mean and a standard deviation, with the calibration of the spread on the held-out
+    /// folds (what `search --surrogate auto` fits). Rows of several fidelities (epochs in the
+    /// budget column) are welcome: the fidelity is a feature.
+    #[arg(long, value_name = "K")]
+    pub ensemble: Option<usize>,
+    /// Trees per ensemble member [default: 30 for forest, 150 for xgboost].
+    #[arg(long, requires = "ensemble")]
+    pub trees: Option<usize>,
     /// Model file to write (JSON): a new file, or a surrogate model to replace.
     #[arg(long)]
     pub out: PathBuf,
@@ -239,6 +248,9 @@ fn fit(a: FitArgs) -> Result<()> {
     }
     check_model_out(&a.out, &a.data, a.force)?;
     let data = Dataset::read(&a.data)?;
+    if let Some(members) = a.ensemble {
+        return fit_ensemble(&a, &data, members);
+    }
     let params = FitParams {
         kind: a.model,
         folds: a.folds,
@@ -261,6 +273,44 @@ fn fit(a: FitArgs) -> Result<()> {
         a.folds, a.seed
     );
     print!("{}", format_scores(&model.cv));
+    model.save(&a.out)?;
+    println!("wrote {}", a.out.display());
+    Ok(())
+}
+
+fn fit_ensemble(a: &FitArgs, data: &Dataset, members: usize) -> Result<()> {
+    use analognas::surrogate::{EnsembleModel, EnsembleParams, format_calibration};
+    let params = EnsembleParams {
+        kind: a.model,
+        members,
+        trees: a.trees.unwrap_or(match a.model {
+            ModelKind::Forest => 30,
+            ModelKind::Xgboost => 150,
+        }),
+        folds: a.folds,
+        seed: a.seed,
+    };
+    let start = std::time::Instant::now();
+    let model = EnsembleModel::fit(data, &params)?;
+    println!(
+        "{} on {} rows of {} (task {}, profile {}, fidelities {:?} epochs) in {:.2} s",
+        model.regressor,
+        model.data.rows,
+        a.data.display(),
+        model.task,
+        model.profile,
+        model.fidelities,
+        start.elapsed().as_secs_f64()
+    );
+    println!(
+        "held-out quality of the means ({}-fold cross-validation, seed {}):",
+        a.folds, a.seed
+    );
+    print!("{}", format_scores(&model.cv));
+    println!(
+        "held-out calibration of the spread (fraction of measured values inside the interval):"
+    );
+    print!("{}", format_calibration(&model.calibration));
     model.save(&a.out)?;
     println!("wrote {}", a.out.display());
     Ok(())
@@ -289,7 +339,10 @@ fn check_model_out(out: &Path, data: &Path, force: bool) -> Result<()> {
             "--out {shown}: expected a model file, got a directory"
         )));
     }
-    if out.exists() && !force && SurrogateModel::load(out).is_err() {
+    let is_model = |p: &Path| {
+        SurrogateModel::load(p).is_ok() || analognas::surrogate::EnsembleModel::load(p).is_ok()
+    };
+    if out.exists() && !force && !is_model(out) {
         return Err(Error::input(format!(
             "--out {shown}: expected a new file or a surrogate model to replace, got an existing file that is not one (--force overwrites it)"
         )));

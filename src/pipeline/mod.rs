@@ -23,12 +23,16 @@
 //! # Ok::<(), analognas::Error>(())
 //! ```
 
+pub mod acquisition;
+pub mod active;
 pub mod collect;
 mod scoring;
+mod table;
 pub mod validation;
 
 pub use collect::{CollectSummary, collect, collection_archs};
 pub use scoring::{Scoring, VALIDATION_EPOCHS, VALIDATION_REPS, build_scorer};
+pub use table::TableScorer;
 pub use validation::{
     VALIDATION_REFERENCES, run_validation, select_for_validation, validation_plan,
 };
@@ -108,7 +112,9 @@ pub struct SearchRequest {
     pub space: Option<PathBuf>,
     /// Hardware-profile file. Default: [`crate::files::DEFAULT_PROFILE`].
     pub profile: Option<PathBuf>,
-    /// Surrogate model file or `synthetic`. Default: [`crate::files::DEFAULT_SURROGATE`].
+    /// Surrogate model file, `synthetic`, or `auto` (active learning, [`active`]). Default:
+    /// [`crate::files::DEFAULT_SURROGATE`] when it was fitted on the task, profile and space
+    /// of the request, else `auto`.
     pub surrogate: Option<String>,
     /// Population size. Default: 200.
     pub population: Option<usize>,
@@ -156,10 +162,10 @@ impl SearchRequest {
             .profile
             .clone()
             .unwrap_or_else(|| files(crate::files::DEFAULT_PROFILE));
-        let surrogate = self
-            .surrogate
-            .clone()
-            .unwrap_or_else(|| crate::files::DEFAULT_SURROGATE.into());
+        let surrogate = match &self.surrogate {
+            Some(s) => s.clone(),
+            None => default_surrogate(task, &space_path, &profile_path),
+        };
         let mut spec = RunSpec::from_files(task, &space_path, &profile_path, &surrogate)?;
         spec.data = self.data.as_ref().map(|d| d.display().to_string());
         spec.settings = SearchSettings {
@@ -185,8 +191,26 @@ impl SearchRequest {
         spec.validate_top = self.validate_top.unwrap_or(5);
         spec.validate_seeds = check_validate_seeds(self.validate_seeds)?.unwrap_or(3);
         // Fail on a bad --surrogate before anything is written.
-        build_scorer(&spec.surrogate, spec.task, &spec.profile, &spec.space)?;
+        if spec.surrogate != active::AUTO {
+            build_scorer(&spec.surrogate, spec.task, &spec.profile, &spec.space)?;
+        }
         Ok(spec)
+    }
+}
+
+/// The surrogate of a request without `--surrogate`: the shipped one
+/// ([`crate::files::DEFAULT_SURROGATE`], digits on pcm_aihwkit) when it was fitted on `task`,
+/// the profile and the space; else [`active::AUTO`] (active learning). Files that do not load
+/// keep the shipped default, so that their error is reported where it was before.
+fn default_surrogate(task: Task, space: &Path, profile: &Path) -> String {
+    let shipped = crate::files::DEFAULT_SURROGATE.to_string();
+    let (Ok(space), Ok(profile)) = (SearchSpace::load(space), HwProfile::load(profile)) else {
+        return shipped;
+    };
+    let model = crate::surrogate::SurrogateModel::load(crate::files::shipped_path(&shipped));
+    match model {
+        Ok(m) if m.check_use(task, &profile, &space).is_err() => active::AUTO.into(),
+        _ => shipped,
     }
 }
 

@@ -91,6 +91,9 @@ pub fn build_scorer(
     if surrogate == SYNTHETIC {
         return Ok(Box::new(synthetic_scorer(profile.clone())));
     }
+    if let Some(s) = super::active::ensemble_scorer_for(surrogate, task, profile, space)? {
+        return Ok(s);
+    }
     let model = SurrogateModel::load(crate::files::shipped_path(surrogate)).map_err(|e| {
         Error::input(format!(
             "--surrogate: {e} (expected a model from `analognas surrogate fit`, or \"{SYNTHETIC}\")"

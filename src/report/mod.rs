@@ -2,6 +2,7 @@
 //! directory (`run.json`, `history.csv`, `pareto.json`, `validation.json`), so
 //! `analognas report --run DIR` can redraw them at any time.
 
+pub mod active;
 pub mod markdown;
 pub mod plots;
 
@@ -30,8 +31,14 @@ pub fn write_report(dir: &Path) -> Result<Vec<PathBuf>> {
     )?;
     plots::drift(&path("drift.png"), &drift_data(&files))?;
     plots::hypervolume(&path("hypervolume.png"), &hv_data(&files))?;
-    crate::error::write_atomic(path("report.md"), markdown::render(&files).as_bytes())?;
-    Ok(REPORT_FILES.iter().map(|f| path(f)).collect())
+    let mut md = markdown::render(&files);
+    let mut written: Vec<PathBuf> = REPORT_FILES.iter().map(|f| path(f)).collect();
+    if let Some(a) = crate::rundir::ActiveFile::load_if_present(dir)? {
+        md.push_str(&active::section(dir, &a)?);
+        written.extend(active::ACTIVE_FILES.iter().map(|f| path(f)));
+    }
+    crate::error::write_atomic(path("report.md"), md.as_bytes())?;
+    Ok(written)
 }
 
 fn pareto_data(f: &RunFiles) -> plots::ParetoData {

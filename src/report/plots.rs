@@ -563,6 +563,126 @@ fn draw_hv<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, d: &HvData) -> Dra
     Ok(())
 }
 
+/// One series of an [`xy`] plot.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Series {
+    /// Legend label.
+    pub label: String,
+    /// `(x, y)` points, joined by a line unless `markers_only`.
+    pub points: Vec<(f64, f64)>,
+    /// `(x, low, high)`: a shaded band (a 95 % interval), or empty.
+    pub band: Vec<(f64, f64, f64)>,
+    /// Draw the points as markers without a line (a scatter).
+    pub markers_only: bool,
+}
+
+/// What an [`xy`] plot shows.
+#[derive(Clone, Debug, Default)]
+pub struct XyData {
+    /// Title.
+    pub title: String,
+    /// A line under the title.
+    pub note: String,
+    /// Axis descriptions.
+    pub x_desc: String,
+    /// Axis descriptions.
+    pub y_desc: String,
+    /// The series, coloured in order.
+    pub series: Vec<Series>,
+    /// Draw the line y = x (predicted against measured).
+    pub diagonal: bool,
+}
+
+/// Writes a plot of lines, bands and scatters (1200x700 PNG): curves against measurements
+/// spent, predicted against measured.
+pub fn xy(png: &Path, d: &XyData) -> Result<()> {
+    register_fonts();
+    let root = BitMapBackend::new(png, (1200, 700)).into_drawing_area();
+    draw_xy(&root, d).map_err(|e| plot_error(png, e))?;
+    root.present().map_err(|e| plot_error(png, e))
+}
+
+fn draw_xy<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, d: &XyData) -> Drawn<DB> {
+    root.fill(&WHITE)?;
+    let root = root.titled(&d.title, (FONT, 24))?;
+    let (note, body) = root.split_vertically(36);
+    note.draw(&Text::new(d.note.clone(), (90, 6), (FONT, 16)))?;
+    let xs = d.series.iter().flat_map(|s| {
+        s.points
+            .iter()
+            .map(|p| p.0)
+            .chain(s.band.iter().map(|b| b.0))
+    });
+    let ys = d.series.iter().flat_map(|s| {
+        s.points
+            .iter()
+            .map(|p| p.1)
+            .chain(s.band.iter().flat_map(|b| [b.1, b.2]))
+    });
+    let (mut x0, mut x1) = range_of(xs).unwrap_or((0.0, 1.0));
+    let (mut y0, mut y1) = range_of(ys).unwrap_or((0.0, 1.0));
+    if d.diagonal {
+        (x0, x1) = (x0.min(y0), x1.max(y1));
+        (y0, y1) = (x0, x1);
+    }
+    let px = ((x1 - x0) * 0.04).max(1e-6);
+    let py = ((y1 - y0) * 0.06).max(1e-6);
+    let mut chart = ChartBuilder::on(&body)
+        .margin(20)
+        .x_label_area_size(60)
+        .y_label_area_size(90)
+        .build_cartesian_2d(x0 - px..x1 + px, y0 - py..y1 + py)?;
+    chart
+        .configure_mesh()
+        .x_desc(d.x_desc.as_str())
+        .y_desc(d.y_desc.as_str())
+        .label_style((FONT, 18))
+        .axis_desc_style((FONT, 20))
+        .bold_line_style(BLACK.mix(0.12))
+        .light_line_style(TRANSPARENT)
+        .draw()?;
+    if d.diagonal {
+        chart.draw_series(LineSeries::new(
+            [(x0, x0), (x1, x1)],
+            BLACK.mix(0.4).stroke_width(1),
+        ))?;
+    }
+    for (i, s) in d.series.iter().enumerate() {
+        let color = FRONT_COLOURS[i % FRONT_COLOURS.len()];
+        if s.band.len() >= 2 {
+            let mut poly: Vec<(f64, f64)> = s.band.iter().map(|b| (b.0, b.1)).collect();
+            poly.extend(s.band.iter().rev().map(|b| (b.0, b.2)));
+            chart.draw_series(std::iter::once(Polygon::new(
+                poly,
+                color.mix(0.18).filled(),
+            )))?;
+        }
+        let anno = if s.markers_only {
+            chart.draw_series(
+                s.points
+                    .iter()
+                    .map(|&p| Circle::new(p, 4, color.mix(0.8).filled())),
+            )?
+        } else {
+            chart.draw_series(LineSeries::new(
+                s.points.iter().copied(),
+                color.stroke_width(3),
+            ))?
+        };
+        anno.label(s.label.clone()).legend(move |(x, y)| {
+            PathElement::new(vec![(x - 14, y), (x + 14, y)], color.stroke_width(3))
+        });
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .label_font((FONT, 16))
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK.mix(0.5))
+        .draw()?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

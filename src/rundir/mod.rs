@@ -6,11 +6,16 @@
 //! writes these files, the report and export read them, and nothing reads a run file untyped.
 //! A missing or corrupt file is a one-line error that names it.
 
+pub mod active;
 mod checkpoint;
 mod error;
 pub mod history;
 mod validation;
 
+pub use active::{
+    ACTIVE_JSON, ActiveFile, ActiveRound, ActiveSettings, Proposal, ProposalKind, SURROGATE_JSON,
+    measured_csv,
+};
 pub use checkpoint::*;
 pub use error::RunFileError;
 pub use history::{

@@ -39,7 +39,24 @@ pub fn regressor_description(kind: ModelKind) -> String {
 /// Fits a smartcore regressor on `rows` and converts it to an [`Ensemble`], checking that the
 /// conversion predicts exactly what smartcore predicts on every training row.
 fn fit_ensemble(kind: ModelKind, rows: &[Vec<f64>], y: &Vec<f64>, seed: u64) -> Result<Ensemble> {
+    let trees = match kind {
+        ModelKind::Xgboost => 150,
+        ModelKind::Forest => 100,
+    };
+    fit_trees(kind, rows, y, seed, trees)
+}
+
+/// [`fit_ensemble`] with `trees` boosting rounds or forest trees (the other settings as
+/// [`regressor_description`] records them) on feature rows of any width.
+pub(crate) fn fit_trees(
+    kind: ModelKind,
+    rows: &[Vec<f64>],
+    y: &Vec<f64>,
+    seed: u64,
+    trees: usize,
+) -> Result<Ensemble> {
     let x = matrix(rows);
+    let width = rows.first().map_or(N_FEATURES, Vec::len);
     let failed = |e: smartcore::error::Failed| SurrogateError::Fit {
         kind: kind.to_string(),
         message: e.to_string(),
@@ -50,7 +67,7 @@ fn fit_ensemble(kind: ModelKind, rows: &[Vec<f64>], y: &Vec<f64>, seed: u64) -> 
                 &x,
                 y,
                 XGRegressorParameters::default()
-                    .with_n_estimators(150)
+                    .with_n_estimators(trees)
                     .with_max_depth(4)
                     .with_learning_rate(0.1)
                     .with_subsample(0.8)
@@ -67,8 +84,8 @@ fn fit_ensemble(kind: ModelKind, rows: &[Vec<f64>], y: &Vec<f64>, seed: u64) -> 
                 &x,
                 y,
                 RandomForestRegressorParameters::default()
-                    .with_n_trees(100)
-                    .with_m(N_FEATURES.div_ceil(3))
+                    .with_n_trees(trees)
+                    .with_m(width.div_ceil(3))
                     .with_min_samples_leaf(2)
                     .with_seed(seed),
             )
@@ -119,8 +136,9 @@ impl TargetModel {
 }
 
 fn matrix(rows: &[Vec<f64>]) -> Matrix {
+    let width = rows.first().map_or(N_FEATURES, Vec::len);
     let values: Vec<f64> = rows.iter().flatten().copied().collect();
-    DenseMatrix::new(rows.len(), N_FEATURES, values, false).expect("feature rows have N_FEATURES")
+    DenseMatrix::new(rows.len(), width, values, false).expect("feature rows of one width")
 }
 
 /// The final regressors of every target on all rows, fitted in parallel.

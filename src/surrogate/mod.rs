@@ -12,6 +12,7 @@
 
 pub mod dataset;
 mod domain;
+pub mod ensemble;
 mod error;
 pub mod features;
 mod fit;
@@ -23,6 +24,10 @@ pub mod trees;
 
 pub use dataset::{Dataset, Provenance, Row};
 pub use domain::FittedGenes;
+pub use ensemble::{
+    Calibration, ENSEMBLE_FORMAT, EnsembleModel, EnsembleParams, Uncertain, UncertainPrediction,
+    format_calibration,
+};
 pub use error::SurrogateError;
 pub use features::{FEATURE_NAMES, N_FEATURES, features, features_with_tiles};
 pub use fit::regressor_description;
