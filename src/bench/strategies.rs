@@ -263,11 +263,7 @@ fn fit(pool: &Pool, trace: &Trace, params: &EnsembleParams) -> Result<EnsembleMo
         .iter()
         .map(|(i, _)| pool.data.rows[*i].clone())
         .collect::<Vec<_>>();
-    let data = Dataset {
-        file: pool.data.file.clone(),
-        lines: (2..rows.len() + 2).collect(),
-        rows,
-    };
+    let data = Dataset::from_rows(pool.data.file.clone(), rows);
     EnsembleModel::fit(&data, params)
 }
 

@@ -459,11 +459,10 @@ fn run_loop(
                 folds: if n >= 10 { 5 } else { 0 },
                 seed: crate::rng::derive_seed(seed, 7000 + round as u64),
             };
-            let data = Dataset {
-                file: "measured-e*.csv".into(),
-                lines: (2..n + 2).collect(),
-                rows: rows.iter().map(|(_, r)| r.clone()).collect(),
-            };
+            let data = Dataset::from_rows(
+                "measured-e*.csv",
+                rows.iter().map(|(_, r)| r.clone()).collect(),
+            );
             let m = EnsembleModel::fit(&data, &params)?;
             m.save(dir.join(SURROGATE_JSON))?;
             Some(m)
