@@ -63,9 +63,10 @@ pub trait Scorer {
     fn score(&mut self, batch: &[Arch]) -> Vec<Outcome>;
 }
 
-/// Tiles and parameters of `arch` on `profile`, from one layer plan
-/// (the same numbers as [`crate::hw::footprint`], at a third of its cost).
+/// Tiles and parameters of `arch` on `profile` with its hardware genes applied, from one layer
+/// plan (the same numbers as [`crate::hw::footprint`], at a third of its cost).
 pub fn tiles_and_params(arch: &Arch, profile: &HwProfile) -> (usize, usize) {
+    let profile = &*profile.for_arch(arch);
     let plan = arch.plan();
     let layers = plan.layers();
     let tiles = layers

@@ -2,7 +2,7 @@
 //! model safe to predict with (format tag, feature list, targets, well-formed trees).
 
 use super::SurrogateError;
-use super::features::{FEATURE_NAMES, N_FEATURES};
+use super::features::{FEATURE_NAMES, HW_FEATURE_NAMES, N_FEATURES, feature_names};
 use super::model::SurrogateModel;
 use super::params::Target;
 use crate::error::Result;
@@ -58,11 +58,14 @@ impl SurrogateModel {
                 file: file.into(),
                 message: crate::error::one_line(&e.to_string()),
             })?;
-        if model.features != FEATURE_NAMES {
+        if model.features != feature_names(false) && model.features != feature_names(true) {
             let expected = format!(
-                "{N_FEATURES} features ({}, ..., {})",
+                "{N_FEATURES} features ({}, ..., {}), or those and {} hardware features ({}, ..., {})",
                 FEATURE_NAMES[0],
-                FEATURE_NAMES[N_FEATURES - 1]
+                FEATURE_NAMES[N_FEATURES - 1],
+                HW_FEATURE_NAMES.len(),
+                HW_FEATURE_NAMES[0],
+                HW_FEATURE_NAMES[HW_FEATURE_NAMES.len() - 1]
             );
             return Err(field("features", expected, model.features.len().to_string()).into());
         }
@@ -79,7 +82,7 @@ impl SurrogateModel {
                 return Err(field(&name, expected, got).into());
             }
             t.trees
-                .check(N_FEATURES)
+                .check(model.features.len())
                 .map_err(|e| field(&format!("{name}.trees"), "well-formed trees".into(), e))?;
         }
         Ok(model)
