@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 /// Arguments of `search`. Every option has a default, so the bare command runs the demo.
 #[derive(Args, Debug, Default)]
 #[command(
-    after_help = "Examples:\n  analognas search\n  analognas search --population 100 --generations 50 --max-tiles 20 --objectives acc_1d,tiles,avm --out results/small\n  analognas search --algorithm analognas --max-avm 3 --seed 7\n  analognas search --resume results/run-0"
+    after_help = "Examples:\n  analognas search\n  analognas search --population 100 --generations 50 --max-tiles 20 --objectives acc_1d,tiles,avm --out results/small\n  analognas search --algorithm analognas --max-avm 3 --seed 7\n  analognas search --space search_spaces/cosearch_tiny.toml --surrogate measured --objectives acc_1d,energy --population 12 --generations 4\n  analognas search --resume results/run-0"
 )]
 pub struct SearchArgs {
     /// Task [default: digits].
@@ -25,8 +25,12 @@ pub struct SearchArgs {
     /// Hardware-profile file [default: hw_profiles/pcm_aihwkit.toml].
     #[arg(long)]
     pub profile: Option<PathBuf>,
-    /// Surrogate model file [default: surrogates/digits_pcm_aihwkit.json]; `synthetic` selects a
-    /// deterministic test function instead (for tests and benchmarks; it models no hardware).
+    /// Surrogate model file [default: surrogates/digits_pcm_aihwkit.json]; `measured` measures
+    /// every new candidate instead (hardware-aware training with the validation budget,
+    /// through --executor; for co-search spaces with [hardware] genes, which the shipped
+    /// surrogate does not know; measurements kept in <run>/measured.csv and reused on
+    /// --resume); `synthetic` selects a deterministic test function (for tests and
+    /// benchmarks; it models no hardware).
     #[arg(long)]
     pub surrogate: Option<String>,
     /// Population size [default: 200].

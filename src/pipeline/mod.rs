@@ -28,7 +28,10 @@ mod scoring;
 pub mod validation;
 
 pub use collect::{CollectSummary, collect, collection_archs};
-pub use scoring::{Scoring, VALIDATION_EPOCHS, VALIDATION_REPS, build_scorer};
+pub use scoring::{
+    MEASURED, MEASURED_CSV, MeasuredScorer, Scoring, VALIDATION_EPOCHS, VALIDATION_REPS,
+    build_scorer,
+};
 pub use validation::{
     VALIDATION_REFERENCES, run_validation, select_for_validation, validation_plan,
 };
@@ -184,8 +187,11 @@ impl SearchRequest {
         spec.settings.validate()?;
         spec.validate_top = self.validate_top.unwrap_or(5);
         spec.validate_seeds = check_validate_seeds(self.validate_seeds)?.unwrap_or(3);
-        // Fail on a bad --surrogate before anything is written.
-        build_scorer(&spec.surrogate, spec.task, &spec.profile, &spec.space)?;
+        // Fail on a bad --surrogate before anything is written (the measured scorer loads its
+        // data in `Scoring::for_spec`, also before).
+        if spec.surrogate != MEASURED {
+            build_scorer(&spec.surrogate, spec.task, &spec.profile, &spec.space)?;
+        }
         Ok(spec)
     }
 }
@@ -258,6 +264,7 @@ fn run_files() -> impl Iterator<Item = &'static str> {
         PARETO_CSV,
         CHECKPOINT_JSON,
         VALIDATION_JSON,
+        MEASURED_CSV,
     ]
     .into_iter()
     .chain(crate::report::REPORT_FILES)
@@ -451,7 +458,13 @@ impl Run {
         opts: &RunOptions,
     ) -> Result<RunSummary> {
         let Scoring { scorer, measurer } = scoring;
-        let scorer: &mut dyn Scorer = scorer.as_mut();
+        // A scorer that measures (`--surrogate measured`) measures through the run's executor.
+        let mut bound = ScoreOn {
+            inner: scorer.as_mut(),
+            executor,
+            observer,
+        };
+        let scorer: &mut dyn Scorer = &mut bound;
         let measurer: Option<&dyn Measurer> = measurer.as_deref();
         let t0 = Instant::now();
         let settings = self.info.settings.clone();

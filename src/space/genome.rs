@@ -358,16 +358,21 @@ impl Genome {
     /// Short human-readable form, e.g. `oc0=16 ks0=3 | r2b1Aw1 r1b3Dw2`, followed by
     /// ` | tile=256x256 adc=6` when the genome has hardware genes.
     pub fn summary(&self) -> String {
+        let net = self.network_summary();
+        match &self.hardware {
+            Some(h) => format!("{net} | {}", h.summary()),
+            None => net,
+        }
+    }
+
+    /// [`Genome::summary`] without the hardware genes.
+    pub fn network_summary(&self) -> String {
         let blocks: Vec<String> = self
             .blocks
             .iter()
             .map(|b| format!("r{}b{}{}w{}", b.r, b.b, b.ct, b.wf))
             .collect();
-        let net = format!("oc0={} ks0={} | {}", self.oc0, self.ks0, blocks.join(" "));
-        match &self.hardware {
-            Some(h) => format!("{net} | {}", h.summary()),
-            None => net,
-        }
+        format!("oc0={} ks0={} | {}", self.oc0, self.ks0, blocks.join(" "))
     }
 
     /// The hardware genes in short form (`tile=256x256 adc=6`), or `""` without any.
