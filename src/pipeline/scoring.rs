@@ -332,3 +332,97 @@ impl Scorer for MeasuredScorer {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::space::{HwGenes, TileShape};
+
+    /// Refuses to measure anything: scoring through it must come from the cache.
+    struct Refuse;
+
+    impl Executor for Refuse {
+        fn describe(&self) -> String {
+            "refuse".into()
+        }
+        fn parallelism(&self) -> usize {
+            1
+        }
+        fn threads_per_candidate(&self) -> usize {
+            1
+        }
+        fn run(
+            &self,
+            _: &dyn Measurer,
+            jobs: Vec<Job>,
+            _: &dyn Observer,
+            _: &mut (dyn FnMut(crate::evaluate::JobResult) -> Result<()> + Send),
+        ) -> Result<()> {
+            panic!("asked to measure {} jobs", jobs.len());
+        }
+    }
+
+    #[test]
+    fn measured_scorer_measures_once_and_resumes_from_its_data_set() {
+        let dir = std::env::temp_dir().join(format!("analognas-measured-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let profile = HwProfile::default();
+        let base = Arch::small_example(Task::Digits);
+        let with = |bits| {
+            let mut a = base.clone();
+            a.genome.hardware = Some(HwGenes {
+                tile: Some(TileShape {
+                    rows: 256,
+                    cols: 256,
+                }),
+                adc_bits: Some(bits),
+                ..HwGenes::default()
+            });
+            a
+        };
+        let (a, b) = (with(4), with(8));
+        let csv = dir.join(MEASURED_CSV);
+        let measurer = || {
+            let mut m = validation_measurer(Task::Digits, None, &profile, &dir).unwrap();
+            m.save_dir = None;
+            m
+        };
+        let mut scorer = MeasuredScorer::new(measurer(), "t", 3, csv.clone(), false).unwrap();
+        let out = scorer.score(&[a.clone(), b.clone(), a.clone()]);
+        let s: Vec<&Scores> = out.iter().map(|o| o.scores().unwrap()).collect();
+        assert_eq!(s[0], s[2]);
+        assert_eq!(scorer.measured(), 2);
+        // Each on the chip its genes describe.
+        assert_eq!(s[0].tiles, crate::hw::footprint(&a, &profile).tiles);
+        let data = crate::surrogate::Dataset::read(&csv).unwrap();
+        assert_eq!(data.rows.len(), 2);
+        assert_eq!(data.rows[0].measurement.genome, a.genome);
+        assert_eq!(
+            data.rows[0].measurement.seed,
+            crate::evaluate::candidate_seed(3, &a.genome.id())
+        );
+        // A resumed run reuses them without measuring.
+        let mut again = MeasuredScorer::new(measurer(), "t", 3, csv.clone(), true).unwrap();
+        assert_eq!(again.measured(), 2);
+        let cached = again.score_on(&[b.clone(), a.clone()], &Refuse, &crate::progress::Silent);
+        assert_eq!(cached[0].scores(), Some(s[1]));
+        assert_eq!(cached[1].scores(), Some(s[0]));
+        // A new run starts afresh; another run's data set is refused when reused.
+        assert_eq!(
+            MeasuredScorer::new(measurer(), "t", 3, csv.clone(), false)
+                .unwrap()
+                .measured(),
+            0
+        );
+        let e = MeasuredScorer::new(measurer(), "t", 4, csv, true)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            e.contains("column seed: expected a measurement of this run"),
+            "{e}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

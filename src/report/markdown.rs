@@ -81,6 +81,7 @@ pub fn cosearch_text(f: &RunFiles) -> String {
             span(ms.iter().map(|m| m.scores.tiles as f64), 0),
         );
     }
+    s.push_str(&gene_effects(f));
     // The trade-off, measured: validated front networks by cost.
     let mut measured: Vec<(&ValidationEntry, &crate::rundir::FrontMember)> = f
         .validation
@@ -158,6 +159,123 @@ pub fn cosearch_text(f: &RunFiles) -> String {
         }
     }
     s
+}
+
+/// What changing one hardware gene does to the same network: every pair of evaluated genomes
+/// (history.csv) that differ in that gene only, as the mean difference with its 95 %
+/// t-interval over the pairs (accuracy, AVM) and the mean energy ratio on the run's profile
+/// (when it can be read). One sentence per gene that takes two values or more.
+fn gene_effects(f: &RunFiles) -> String {
+    use crate::space::{Genome, HwGenes};
+    let profile = crate::hw::HwProfile::load(crate::files::shipped_path(&f.info.profile)).ok();
+    let scored: Vec<(&Genome, &crate::search::Scores)> = f
+        .trials
+        .iter()
+        .filter_map(|t| Some((&t.genome, t.outcome.scores()?)))
+        .filter(|(g, s)| g.hardware.is_some() && s.is_finite())
+        .collect();
+    type Get = fn(&HwGenes) -> Option<String>;
+    type Clear = fn(&mut HwGenes);
+    let genes: [(&str, Get, Clear); 4] = [
+        ("tile", |h| h.tile.map(|t| t.to_string()), |h| h.tile = None),
+        (
+            "adc_bits",
+            |h| h.adc_bits.map(|b| b.to_string()),
+            |h| h.adc_bits = None,
+        ),
+        (
+            "dac_bits",
+            |h| h.dac_bits.map(|b| b.to_string()),
+            |h| h.dac_bits = None,
+        ),
+        (
+            "depthwise",
+            |h| h.depthwise.map(|d| d.to_string()),
+            |h| h.depthwise = None,
+        ),
+    ];
+    let energy = |g: &Genome| {
+        profile.as_ref().map(|p| {
+            let c = crate::hw::cost(&crate::nn::Arch::for_task(g.clone(), f.info.task), p);
+            (c.energy_nj, c.area_mm2)
+        })
+    };
+    let mut out = String::new();
+    for (name, get, clear) in genes {
+        let mut values: Vec<String> = scored
+            .iter()
+            .filter_map(|(g, _)| get(g.hardware.as_ref()?))
+            .collect();
+        values.sort_by_key(|v| (v.len(), v.clone()));
+        values.dedup();
+        if values.len() < 2 {
+            continue;
+        }
+        // The genome with this gene cleared: what must match for a pair.
+        let rest = |g: &Genome| {
+            let mut g = g.clone();
+            if let Some(h) = g.hardware.as_mut() {
+                clear(h);
+            }
+            g
+        };
+        for w in values.windows(2) {
+            let (lo, hi) = (&w[0], &w[1]);
+            let (mut acc, mut avm, mut ratio, mut area) =
+                (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+            for (a, sa) in &scored {
+                if get(a.hardware.as_ref().expect("filtered")).as_ref() != Some(lo) {
+                    continue;
+                }
+                let key = rest(a);
+                for (b, sb) in &scored {
+                    if get(b.hardware.as_ref().expect("filtered")).as_ref() == Some(hi)
+                        && rest(b) == key
+                    {
+                        acc.push(sb.acc_1d - sa.acc_1d);
+                        avm.push(sb.avm - sa.avm);
+                        if let (Some(ea), Some(eb)) = (energy(a), energy(b)) {
+                            ratio.push(eb.0 / ea.0.max(f64::MIN_POSITIVE));
+                            area.push(eb.1 / ea.1.max(f64::MIN_POSITIVE));
+                        }
+                    }
+                }
+            }
+            if acc.is_empty() {
+                continue;
+            }
+            let ci = |v: &[f64]| {
+                let i = crate::stats::ci95(v);
+                match i.half_width {
+                    Some(_) => format!("{:+.2} [{:+.2}, {:+.2}]", i.mean, i.low(), i.high()),
+                    None => format!("{:+.2}", i.mean),
+                }
+            };
+            let e = if ratio.is_empty() {
+                String::new()
+            } else {
+                let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+                format!(
+                    ", energy x{:.2} and tile area x{:.2} on average",
+                    mean(&ratio),
+                    mean(&area)
+                )
+            };
+            let _ = writeln!(
+                out,
+                "\n- `{name}` {lo} -> {hi} on the same network and otherwise the same chip ({} pair(s) the search measured, one training seed each): accuracy at 1 day {} points, AVM {} points (mean difference, 95 % t-interval over the pairs){e}.",
+                acc.len(),
+                ci(&acc),
+                ci(&avm)
+            );
+        }
+    }
+    if out.is_empty() {
+        return out;
+    }
+    format!(
+        "\nThe hardware genes one at a time, from every evaluated network (history.csv) that was also evaluated with only that gene changed:\n{out}"
+    )
 }
 
 /// The sentence that states the hypervolume reference point and normalisation.

@@ -437,6 +437,77 @@ mod tests {
         assert_ne!(other.id(), g.id());
     }
 
+    /// Ids name files, caches and the rows of the shipped surrogate data set: a genome without
+    /// hardware genes keeps its canonical JSON and id byte for byte.
+    #[test]
+    fn network_only_ids_are_pinned() {
+        let json = r#"{"oc0":32,"ks0":7,"blocks":[{"r":1,"b":1,"ct":"A","wf":1}],"downsample":"last_two"}"#;
+        let g: Genome = serde_json::from_str(json).unwrap();
+        assert_eq!(g.hardware, None);
+        assert_eq!(g.canonical_json(), json);
+        // The first row of surrogates/digits_pcm_aihwkit.csv.
+        assert_eq!(g.id(), "5468b7475814");
+        assert_eq!(g.summary(), "oc0=32 ks0=7 | r1b1Aw1");
+    }
+
+    #[test]
+    fn hardware_genes_join_the_json_and_the_id() {
+        let mut h = g();
+        h.hardware = Some(HwGenes {
+            tile: Some(TileShape {
+                rows: 256,
+                cols: 512,
+            }),
+            adc_bits: Some(6),
+            dac_bits: None,
+            depthwise: Some(DepthwiseGene::Analog),
+        });
+        let json = h.canonical_json();
+        assert!(
+            json.ends_with(r#""downsample":"last_two","hardware":{"tile":"256x512","adc_bits":6,"depthwise":"analog"}}"#),
+            "{json}"
+        );
+        let back: Genome = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, h);
+        assert_ne!(h.id(), g().id());
+        assert_eq!(
+            h.summary(),
+            format!("{} | tile=256x512 adc=6 dw=analog", g().summary())
+        );
+        assert_eq!(h.network_summary(), g().summary());
+        assert_eq!(h.gene_features(), g().gene_features());
+        // Unknown hardware keys and malformed shapes are refused.
+        let bad = json.replace("\"adc_bits\"", "\"adc\"");
+        assert!(serde_json::from_str::<Genome>(&bad).is_err());
+        let bad = json.replace("256x512", "256by512");
+        let e = serde_json::from_str::<Genome>(&bad)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("ROWSxCOLS"), "{e}");
+        // Limits.
+        h.check("g.json").unwrap();
+        let mut x = h.clone();
+        x.hardware.as_mut().unwrap().adc_bits = Some(1);
+        assert_eq!(
+            x.check("g.json").unwrap_err().to_string(),
+            "g.json: field hardware.adc_bits: expected an integer in 2..=24, got 1"
+        );
+        let mut x = h.clone();
+        x.hardware.as_mut().unwrap().tile = Some(TileShape { rows: 0, cols: 8 });
+        assert_eq!(
+            x.check_fields("a.json", "genome.").unwrap_err().to_string(),
+            "a.json: field genome.hardware.tile: expected rows and columns in 1..=65536, got \"0x8\""
+        );
+        assert_eq!(
+            TileShape::parse(" 128 x 64 "),
+            Some(TileShape {
+                rows: 128,
+                cols: 64
+            })
+        );
+        assert_eq!(TileShape::parse("128"), None);
+    }
+
     #[test]
     fn features_have_inactive_zeros() {
         let f = g().gene_features();

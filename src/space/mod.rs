@@ -754,6 +754,100 @@ wf = [1, 2]
         assert!(paper.size() > 1e12, "{}", paper.size());
     }
 
+    pub(crate) const COSEARCH: &str = r#"
+[genes]
+oc0 = [8, 16]
+ks0 = [3]
+m = [1, 2]
+r = [1]
+b = [1, 2]
+ct = ["A", "D"]
+wf = [1, 2]
+[hardware]
+tile = ["512x512", "256x256", "256x256"]
+adc_bits = { min = 6, max = 8, step = 2 }
+depthwise = ["analog", "digital"]
+"#;
+
+    #[test]
+    fn hardware_section_parses_and_counts() {
+        let s = SearchSpace::parse("c.toml", "c", COSEARCH).unwrap();
+        let h = s.hardware.as_ref().unwrap();
+        let t = |rows, cols| TileShape { rows, cols };
+        assert_eq!(h.tile, vec![t(256, 256), t(512, 512)]);
+        assert_eq!(h.adc_bits, vec![6, 8]);
+        assert!(h.dac_bits.is_empty());
+        assert_eq!(
+            h.depthwise,
+            vec![DepthwiseGene::Digital, DepthwiseGene::Analog]
+        );
+        assert_eq!(h.configs().len(), 8);
+        assert_eq!(s.hardware_configs().len(), 8);
+        let net = SearchSpace::parse("c.toml", "c", COSEARCH.split("[hardware]").next().unwrap())
+            .unwrap();
+        assert_eq!(net.hardware_configs(), vec![None]);
+        assert_eq!(s.size(), 8.0 * net.size());
+        let lines = s.describe();
+        assert!(lines.contains(&("hardware tile".into(), "256x256, 512x512".into())));
+        assert!(!lines.iter().any(|(k, _)| k == "hardware dac_bits"));
+        // Membership: hardware genes must match the space's section, and only it.
+        let mut g = s.sample(&mut crate::rng::seeded(1));
+        assert!(s.contains(&g), "{:?}", s.violation(&g));
+        assert_eq!(
+            net.violation(&g).unwrap(),
+            format!(
+                "hardware = {{{}}} (the space has no [hardware] genes)",
+                g.hardware.unwrap().summary()
+            )
+        );
+        g.hardware.as_mut().unwrap().adc_bits = Some(7);
+        assert_eq!(s.violation(&g).unwrap(), "adc_bits = 7");
+        g.hardware.as_mut().unwrap().adc_bits = None;
+        assert_eq!(s.violation(&g).unwrap(), "adc_bits = none");
+        g.hardware = None;
+        assert!(s.violation(&g).unwrap().starts_with("hardware = none"));
+    }
+
+    #[test]
+    fn hardware_errors_name_file_field_and_expectation() {
+        let with = |old: &str, new: &str| {
+            assert!(COSEARCH.contains(old), "{old}");
+            err(&COSEARCH.replace(old, new))
+        };
+        assert_eq!(
+            with("\"256x256\", \"256x256\"", "\"256x0\""),
+            "s.toml:11:8: field hardware.tile: expected a non-empty list of tile shapes \"ROWSxCOLS\" with sides in 1..=65536, got \"256x0\""
+        );
+        assert_eq!(
+            with(
+                "adc_bits = { min = 6, max = 8, step = 2 }",
+                "adc_bits = [8, 30]"
+            ),
+            "s.toml:12:12: field hardware.adc_bits: expected values in 2..=24, got 30"
+        );
+        assert_eq!(
+            with(
+                "adc_bits = { min = 6, max = 8, step = 2 }",
+                "dac_bits = { min = 1, max = 8 }"
+            ),
+            "s.toml:12:20: field hardware.dac_bits.min: expected an integer in 2..=24, got 1"
+        );
+        assert_eq!(
+            with("[\"analog\", \"digital\"]", "[]"),
+            "s.toml:13:13: field hardware.depthwise: expected a non-empty list of \"digital\", \"analog\""
+        );
+        let e = with("depthwise", "dw");
+        assert!(
+            e.starts_with("s.toml:13:1: field hardware.dw: unknown field"),
+            "{e}"
+        );
+        let empty = COSEARCH.split("tile =").next().unwrap();
+        assert_eq!(
+            err(empty),
+            "s.toml: field hardware: expected at least one of tile, adc_bits, dac_bits, depthwise"
+        );
+    }
+
     /// `space sample -n 100000000` used to abort on its allocation: the count is checked first.
     #[test]
     fn sample_counts_are_checked() {

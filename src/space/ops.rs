@@ -371,6 +371,96 @@ mod tests {
     }
 
     #[test]
+    fn operators_cover_the_hardware_genes() {
+        let s = space(super::super::tests::COSEARCH);
+        let h = s.hardware.clone().unwrap();
+        let mut rng = seeded(13);
+        let pop = s.sample_lhs(16, &mut rng);
+        assert!(pop.iter().all(|g| s.contains(g)));
+        let hw: Vec<_> = pop.iter().map(|g| g.hardware.unwrap()).collect();
+        // The Latin hypercube uses every value of every hardware gene.
+        assert!(h.tile.iter().all(|t| hw.iter().any(|x| x.tile == Some(*t))));
+        assert!(
+            h.adc_bits
+                .iter()
+                .all(|b| hw.iter().any(|x| x.adc_bits == Some(*b)))
+        );
+        assert!(
+            h.depthwise
+                .iter()
+                .all(|d| hw.iter().any(|x| x.depthwise == Some(*d)))
+        );
+        assert!(hw.iter().all(|x| x.dac_bits.is_none()));
+        assert_eq!(s.families().len(), 4);
+        for g in &pop {
+            let c = s.mutate_family(g, MutationFamily::Hardware, &mut rng);
+            assert!(s.contains(&c));
+            assert_eq!(c.network_summary(), g.network_summary());
+            assert_ne!(
+                c.hardware, g.hardware,
+                "a hardware mutation changes one gene"
+            );
+            for fam in MutationFamily::WITH_HARDWARE {
+                assert!(s.contains(&s.mutate_family(g, fam, &mut rng)));
+            }
+        }
+        // Crossover draws each hardware gene from a parent.
+        let mut seen = std::collections::HashSet::new();
+        for w in pop.windows(2) {
+            let c = s.crossover(&w[0], &w[1], &mut rng);
+            assert!(s.contains(&c));
+            let ch = c.hardware.unwrap();
+            let (a, b) = (w[0].hardware.unwrap(), w[1].hardware.unwrap());
+            assert!(ch.tile == a.tile || ch.tile == b.tile);
+            assert!(ch.adc_bits == a.adc_bits || ch.adc_bits == b.adc_bits);
+            seen.insert(ch);
+        }
+        assert!(seen.len() > 1);
+        // Repair adds missing hardware genes and drops them in a network-only space.
+        let mut bare = pop[0].clone();
+        bare.hardware = None;
+        assert!(s.contains(&s.repair(&bare)));
+        let net = space(super::super::tests::TINY);
+        assert_eq!(net.repair(&pop[0]).hardware, None);
+        let mut odd = pop[0].clone();
+        odd.hardware.as_mut().unwrap().adc_bits = Some(7);
+        odd.hardware.as_mut().unwrap().dac_bits = Some(8);
+        let fixed = s.repair(&odd).hardware.unwrap();
+        assert_eq!((fixed.adc_bits, fixed.dac_bits), (Some(6), None));
+    }
+
+    /// A space without hardware genes draws what it drew before they existed: the same
+    /// genomes as a co-search space with the same network genes, without the hardware part.
+    #[test]
+    fn network_only_spaces_draw_as_before() {
+        let co = space(super::super::tests::COSEARCH);
+        let net = space(co_text_without_hardware().as_str());
+        let (mut r1, mut r2) = (seeded(4), seeded(4));
+        for _ in 0..20 {
+            let a = net.sample(&mut r1);
+            let mut b = co.sample(&mut r2);
+            b.hardware = None;
+            assert_eq!(a, b);
+            // The co-search space drew its hardware genes after: realign the streams.
+            r1 = r2.clone();
+        }
+        let a = net.sample_lhs(12, &mut seeded(6));
+        let b = co.sample_lhs(12, &mut seeded(6));
+        for (x, y) in a.iter().zip(&b) {
+            assert_eq!(x.network_summary(), y.network_summary());
+        }
+        assert_eq!(net.families(), &MutationFamily::ALL);
+    }
+
+    fn co_text_without_hardware() -> String {
+        super::super::tests::COSEARCH
+            .split("[hardware]")
+            .next()
+            .unwrap()
+            .to_string()
+    }
+
+    #[test]
     fn mutation_changes_something_when_possible() {
         let s = default_space();
         let mut rng = seeded(3);
