@@ -134,6 +134,54 @@ mod tests {
         }
     }
 
+    /// Rows with hardware genes add the five hardware features; rows without keep the 28.
+    #[test]
+    fn co_search_rows_add_hardware_features() {
+        use crate::space::HwGenes;
+        let params = FitParams {
+            kind: ModelKind::Forest,
+            folds: 4,
+            seed: 7,
+        };
+        let plain = SurrogateModel::fit(&synthetic(40, 4, 0.5), &params).unwrap();
+        assert_eq!(plain.features, FEATURE_NAMES);
+        assert!(!plain.hardware_features());
+        let mut data = synthetic(40, 4, 0.5);
+        for (i, r) in data.rows.iter_mut().enumerate() {
+            r.measurement.genome.hardware = Some(HwGenes {
+                adc_bits: Some(if i % 2 == 0 { 6 } else { 8 }),
+                ..HwGenes::default()
+            });
+            r.measurement.id = r.measurement.genome.id();
+            // The 6-bit chips measure 5 points lower.
+            if i % 2 == 0 {
+                r.measurement.acc_1d -= 5.0;
+            }
+        }
+        let model = SurrogateModel::fit(&data, &params).unwrap();
+        assert_eq!(model.features.len(), N_FEATURES + HW_FEATURE_NAMES.len());
+        assert_eq!(model.features[N_FEATURES + 2], "adc_bits");
+        let back = SurrogateModel::parse("m.json", &model.to_json()).unwrap();
+        let profile = HwProfile::default();
+        let mut six = data.rows[1].arch();
+        let eight = six.clone();
+        six.genome.hardware.as_mut().unwrap().adc_bits = Some(6);
+        assert_eq!(
+            back.predict(&eight, &profile),
+            model.predict(&eight, &profile)
+        );
+        assert!(model.predict(&six, &profile).acc_1d < model.predict(&eight, &profile).acc_1d);
+        assert_eq!(back.scores(&data), model.scores(&data));
+        // A network-only model refuses a co-search space.
+        let co = crate::space::SearchSpace::load(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/search_spaces/cosearch_tiny.toml"
+        ))
+        .unwrap();
+        let e = plain.check_space(&co).unwrap_err().to_string();
+        assert!(e.contains("[hardware]"), "{e}");
+    }
+
     #[test]
     fn bad_files_are_one_line_errors() {
         let data = synthetic(6, 4, 0.5);
