@@ -299,12 +299,13 @@ impl TrainedModel {
             .expect("float logits")
     }
 
-    /// Programs the network onto a simulated chip of `profile` (programming noise and drift
-    /// exponents drawn from `seed`); read it at any time with [`AnalogNetwork::read`].
+    /// Programs the network onto a simulated chip of `profile` with the genome's hardware genes
+    /// applied ([`HwProfile::for_arch`]; programming noise and drift exponents drawn from
+    /// `seed`); read it at any time with [`AnalogNetwork::read`].
     pub fn program(&self, profile: &HwProfile, seed: u64) -> AnalogNetwork {
         AnalogNetwork::program(
             &NetworkWeights::from_network(&self.net, &self.arch),
-            profile,
+            &profile.for_arch(&self.arch),
             seed,
         )
     }

@@ -85,6 +85,7 @@ fn ideal_profile_equals_digital_inference() {
             mb(1, 1, ConvType::B, 4),
         ],
         downsample: Downsample::LastTwo,
+        hardware: None,
     };
     let arch = Arch::for_task(genome, Task::Digits);
     let net = Network::from_arch_seeded(&arch, &analognas::device::default_device(), 3);

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `analognas` binary (one integration binary, burn linked once).
 
 mod bad_inputs;
+mod cli_cosearch;
 mod cli_cost;
 mod cli_export;
 mod cli_foundation;

@@ -156,6 +156,7 @@ pub fn parse_genome(s: &str) -> Result<Genome> {
         ks0: ks0.ok_or_else(bad)?,
         blocks,
         downsample: Downsample::LastTwo,
+        hardware: None,
     })
 }
 

@@ -48,16 +48,24 @@ pub fn run(a: FootprintArgs) -> Result<()> {
     if a.json {
         println!(
             "{}",
-            serde_json::to_string_pretty(&JsonOut::new(&f, &c)).expect("footprint serializes")
+            serde_json::to_string_pretty(&JsonOut::new(&f, &c, &arch))
+                .expect("footprint serializes")
         );
         return Ok(());
     }
+    // The chip the genome's hardware genes describe, if it has any.
+    let chip = profile.for_arch(&arch);
     println!(
-        "{} on {} ({}x{} tiles), input {:?}, {} classes",
+        "{} on {} ({}x{} tiles{}), input {:?}, {} classes",
         arch.genome.summary(),
         profile.name,
-        profile.tile.rows,
-        profile.tile.cols,
+        chip.tile.rows,
+        chip.tile.cols,
+        if arch.genome.hardware.is_some() {
+            ", with the genome's hardware genes"
+        } else {
+            ""
+        },
         arch.input,
         arch.classes
     );
@@ -92,6 +100,10 @@ pub fn run(a: FootprintArgs) -> Result<()> {
 /// `footprint --json`: the footprint's fields, then the cost model's.
 #[derive(serde::Serialize)]
 struct JsonOut<'a> {
+    /// The genome's hardware genes, when it has any (the footprint and cost are on the chip
+    /// they describe).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hardware: Option<analognas::space::HwGenes>,
     #[serde(flatten)]
     footprint: &'a Footprint,
     energy_nj: f64,
@@ -103,8 +115,9 @@ struct JsonOut<'a> {
 }
 
 impl<'a> JsonOut<'a> {
-    fn new(footprint: &'a Footprint, c: &'a Cost) -> Self {
+    fn new(footprint: &'a Footprint, c: &'a Cost, arch: &Arch) -> Self {
         JsonOut {
+            hardware: arch.genome.hardware,
             footprint,
             energy_nj: c.energy_nj,
             latency_us: c.latency_us,

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 /// Arguments of `search`. Every option has a default, so the bare command runs the demo.
 #[derive(Args, Debug, Default)]
 #[command(
-    after_help = "Examples:\n  analognas search\n  analognas search --population 100 --generations 50 --max-tiles 20 --objectives acc_1d,tiles,avm --out results/small\n  analognas search --algorithm analognas --max-avm 3 --seed 7\n  analognas search --resume results/run-0\n  analognas search --task mnist --data data/mnist-5k --surrogate auto --budget-evals 60"
+    after_help = "Examples:\n  analognas search\n  analognas search --population 100 --generations 50 --max-tiles 20 --objectives acc_1d,tiles,avm --out results/small\n  analognas search --algorithm analognas --max-avm 3 --seed 7\n  analognas search --resume results/run-0\n  analognas search --task mnist --data data/mnist-5k --surrogate auto --budget-evals 60\n  analognas search --space search_spaces/cosearch_tiny.toml --surrogate measured --objectives acc_1d,energy --population 12 --generations 4"
 )]
 pub struct SearchArgs {
     /// Task [default: digits].
@@ -28,8 +28,11 @@ pub struct SearchArgs {
     /// Surrogate model file [default: surrogates/digits_pcm_aihwkit.json when it was fitted on
     /// the task, profile and space, else auto]; `auto` runs active learning (measure, fit an
     /// ensemble, propose, measure, ... see the active-learning options); a run's
-    /// surrogate.json reuses its ensemble; `synthetic` selects a deterministic test function
-    /// (for tests and benchmarks; it models no hardware).
+    /// surrogate.json reuses its ensemble; `measured` measures every new candidate instead
+    /// (hardware-aware training with the validation budget, through --executor; for co-search
+    /// spaces with [hardware] genes, which the shipped surrogate does not know; measurements
+    /// kept in <run>/measured.csv and reused on --resume); `synthetic` selects a deterministic
+    /// test function (for tests and benchmarks; it models no hardware).
     #[arg(long)]
     pub surrogate: Option<String>,
     /// Population size [default: 200].

@@ -7,8 +7,11 @@ use super::pytorch::py_str;
 use crate::hw::HwProfile;
 use crate::nn::Arch;
 
-/// The text of `aihwkit_model.py` for `arch` on `profile`.
+/// The text of `aihwkit_model.py` for `arch` on `profile`, with the genome's hardware genes
+/// applied ([`HwProfile::for_arch`]: the embedded profile is the chip the network was found
+/// for).
 pub fn aihwkit_py(arch: &Arch, id: &str, profile: &HwProfile) -> String {
+    let profile = &*profile.for_arch(arch);
     let profile_json = serde_json::to_string_pretty(profile).expect("a profile serializes");
     let digital: Vec<String> = super::pytorch::grouped_conv_names(arch)
         .iter()

@@ -934,6 +934,7 @@ mod tests {
                 mb(1, 1, ConvType::D, 4),
             ],
             downsample: Downsample::AllButFirst,
+            hardware: None,
         }
     }
 

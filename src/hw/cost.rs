@@ -328,6 +328,7 @@ impl Ctx<'_> {
 
 /// The cost of one inference of `arch` on `profile` (see the module docs for the formulas).
 pub fn cost(arch: &Arch, profile: &HwProfile) -> Cost {
+    let profile = &*profile.for_arch(arch);
     let c = &profile.cost;
     let bits = |res: f64| converter_bits(res).unwrap_or(c.unquantised_bits);
     let (dac_bits, adc_bits) = (

@@ -6,7 +6,10 @@
 
 use super::HwError;
 use crate::error::{FieldError, Result, TomlError};
+use crate::nn::Arch;
+use crate::space::{DepthwiseGene, HwGenes};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::path::Path;
 
 /// A hardware profile, read from `hw_profiles/*.toml`. Missing sections and fields take
@@ -481,6 +484,50 @@ impl HwProfile {
         Ok(())
     }
 
+    /// The chip a genome's hardware genes describe: this profile with each gene that is set
+    /// overriding its field (a co-search, DESIGN-style in the README "Hardware co-search"):
+    /// `tile` sets `tile.rows` and `tile.cols`, `adc_bits` sets `periphery.out_res` and
+    /// `dac_bits` sets `periphery.inp_res` to [`resolution_of_bits`] (`1/(2^bits - 2)`: 8 bits
+    /// is 1/254, as `pcm_hermes.toml`; the bounds stay), `depthwise` sets `tile.depthwise`;
+    /// a tile shape also scales `cost.tile_area_mm2` by its cell count over the profile's.
+    /// Without genes, the profile itself (no copy). Applying the same genes twice changes
+    /// nothing, so every place that computes tiles, cost, training periphery or drift for an
+    /// architecture can call it on whatever profile it holds.
+    pub fn with_genes(&self, genes: Option<&HwGenes>) -> Cow<'_, HwProfile> {
+        let Some(g) = genes else {
+            return Cow::Borrowed(self);
+        };
+        let mut p = self.clone();
+        if let Some(t) = g.tile {
+            // The tile area scales with the cells (as the shipped profiles scale the HERMES
+            // core: periphery pitch-matched to the array).
+            let cells = |rows: usize, cols: usize| (rows * cols) as f64;
+            p.cost.tile_area_mm2 *=
+                cells(t.rows as usize, t.cols as usize) / cells(p.tile.rows, p.tile.cols);
+            p.tile.rows = t.rows as usize;
+            p.tile.cols = t.cols as usize;
+        }
+        if let Some(b) = g.adc_bits {
+            p.periphery.out_res = resolution_of_bits(b);
+        }
+        if let Some(b) = g.dac_bits {
+            p.periphery.inp_res = resolution_of_bits(b);
+        }
+        if let Some(d) = g.depthwise {
+            p.tile.depthwise = match d {
+                DepthwiseGene::Digital => DepthwiseMapping::Digital,
+                DepthwiseGene::Analog => DepthwiseMapping::Analog,
+            };
+        }
+        Cow::Owned(p)
+    }
+
+    /// The effective profile of `arch`: [`HwProfile::with_genes`] with its genome's hardware
+    /// genes.
+    pub fn for_arch(&self, arch: &Arch) -> Cow<'_, HwProfile> {
+        self.with_genes(arch.genome.hardware.as_ref())
+    }
+
     /// DAC step (`2 * inp_bound * inp_res`), or 0 when the input is not quantised.
     pub fn dac_step(&self) -> f64 {
         step(self.periphery.inp_bound, self.periphery.inp_res)
@@ -490,6 +537,14 @@ impl HwProfile {
     pub fn adc_step(&self) -> f64 {
         step(self.periphery.out_bound, self.periphery.out_res)
     }
+}
+
+/// The converter resolution (a fraction of the range) of `bits` bits: `1/(2^bits - 2)`, so that
+/// the step `2 * bound * res` gives `2^bits - 1` levels from -bound to bound (AIHWKit's
+/// convention: 1/126 is 7 bits, 1/254 is 8, 1/510 is 9). The inverse of
+/// [`converter_bits`](super::converter_bits). `bits` must be in 2..=24.
+pub fn resolution_of_bits(bits: u32) -> f64 {
+    1.0 / (2f64.powi(bits as i32) - 2.0)
 }
 
 /// Smallest value of `c0 + c1 x + c2 x^2` over x in [0, 1].
@@ -542,6 +597,66 @@ mod tests {
         assert_eq!((h.tile.rows, h.tile.cols), (256, 256));
         assert!((h.dac_step() - 2.0 / 254.0).abs() < 1e-12);
         assert!((h.adc_step() - 20.0 / 254.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn hardware_genes_override_their_fields_only() {
+        use crate::space::TileShape;
+        let base = shipped("pcm_aihwkit");
+        assert!(matches!(base.with_genes(None), Cow::Borrowed(_)));
+        let genes = HwGenes {
+            tile: Some(TileShape {
+                rows: 256,
+                cols: 128,
+            }),
+            adc_bits: Some(6),
+            dac_bits: Some(8),
+            depthwise: Some(DepthwiseGene::Analog),
+        };
+        let p = base.with_genes(Some(&genes)).into_owned();
+        assert_eq!((p.tile.rows, p.tile.cols), (256, 128));
+        assert_eq!(p.tile.depthwise, DepthwiseMapping::Analog);
+        assert_eq!(p.periphery.out_res, 1.0 / 62.0);
+        assert_eq!(p.periphery.inp_res, 1.0 / 254.0);
+        assert_eq!(super::super::converter_bits(p.periphery.out_res), Some(6));
+        assert_eq!(super::super::converter_bits(p.periphery.inp_res), Some(8));
+        // Everything else is the profile's; twice is once; the result is a valid profile.
+        let mut expect = base.clone();
+        expect.tile = p.tile.clone();
+        expect.cost.tile_area_mm2 = base.cost.tile_area_mm2 / 8.0;
+        expect.periphery.out_res = p.periphery.out_res;
+        expect.periphery.inp_res = p.periphery.inp_res;
+        assert_eq!(p, expect);
+        assert_eq!(*p.with_genes(Some(&genes)), p);
+        p.check("genes").unwrap();
+        // The shipped resolutions are the bits they claim.
+        assert_eq!(
+            resolution_of_bits(7),
+            HwProfile::default().periphery.inp_res
+        );
+        assert_eq!(
+            resolution_of_bits(9),
+            HwProfile::default().periphery.out_res
+        );
+        // The gene limits of the space module are the profile's.
+        assert_eq!(crate::space::MAX_TILE_SIDE as usize, TileConfig::MAX_SIZE);
+        for bits in [
+            *crate::space::CONVERTER_BITS.start(),
+            *crate::space::CONVERTER_BITS.end(),
+        ] {
+            let mut q = HwProfile::default();
+            q.periphery.out_res = resolution_of_bits(bits);
+            q.check("bits").unwrap();
+        }
+        let only_adc = HwGenes {
+            adc_bits: Some(8),
+            ..HwGenes::default()
+        };
+        let q = base.with_genes(Some(&only_adc));
+        assert_eq!(
+            (q.tile.rows, q.periphery.inp_res),
+            (512, base.periphery.inp_res)
+        );
     }
 
     #[test]

@@ -86,8 +86,10 @@ pub fn layer_footprint(layer: &LayerShape, profile: &HwProfile) -> LayerFootprin
     }
 }
 
-/// Tile footprint of an architecture on `profile`.
+/// Tile footprint of an architecture on `profile`, with the genome's hardware genes applied
+/// ([`HwProfile::for_arch`]).
 pub fn footprint(arch: &Arch, profile: &HwProfile) -> Footprint {
+    let profile = &*profile.for_arch(arch);
     let plan = arch.plan();
     let layers: Vec<LayerFootprint> = plan
         .layers()

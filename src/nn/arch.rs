@@ -55,6 +55,7 @@ impl Reference {
                 })
                 .collect(),
             downsample: Downsample::AllButFirst,
+            hardware: None,
         }
     }
 
@@ -232,6 +233,7 @@ impl Arch {
                 },
             ],
             downsample: Downsample::LastTwo,
+            hardware: None,
         };
         Arch::for_task(genome, task)
     }

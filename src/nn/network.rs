@@ -464,6 +464,7 @@ mod tests {
                         wf: 2,
                     }],
                     downsample: Downsample::LastTwo,
+                    hardware: None,
                 };
                 let a = Arch::for_task(g, task);
                 assert_eq!(shape_of(&a, 2), [2, task.classes()]);
@@ -483,6 +484,7 @@ mod tests {
                     m
                 ],
                 downsample: Downsample::AllButFirst,
+                hardware: None,
             };
             assert_eq!(shape_of(&Arch::for_task(g, Task::Digits), 1), [1, 10]);
         }

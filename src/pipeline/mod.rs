@@ -31,7 +31,10 @@ mod table;
 pub mod validation;
 
 pub use collect::{CollectSummary, collect, collection_archs};
-pub use scoring::{Scoring, VALIDATION_EPOCHS, VALIDATION_REPS, build_scorer};
+pub use scoring::{
+    MEASURED, MEASURED_CSV, MeasuredScorer, Scoring, VALIDATION_EPOCHS, VALIDATION_REPS,
+    build_scorer,
+};
 pub use table::TableScorer;
 pub use validation::{
     VALIDATION_REFERENCES, run_validation, select_for_validation, validation_plan,
@@ -190,8 +193,9 @@ impl SearchRequest {
         spec.settings.validate()?;
         spec.validate_top = self.validate_top.unwrap_or(5);
         spec.validate_seeds = check_validate_seeds(self.validate_seeds)?.unwrap_or(3);
-        // Fail on a bad --surrogate before anything is written.
-        if spec.surrogate != active::AUTO {
+        // Fail on a bad --surrogate before anything is written (the measured scorer loads its
+        // data in `Scoring::for_spec`, also before).
+        if spec.surrogate != active::AUTO && spec.surrogate != MEASURED {
             build_scorer(&spec.surrogate, spec.task, &spec.profile, &spec.space)?;
         }
         Ok(spec)
@@ -282,6 +286,7 @@ fn run_files() -> impl Iterator<Item = &'static str> {
         PARETO_CSV,
         CHECKPOINT_JSON,
         VALIDATION_JSON,
+        MEASURED_CSV,
     ]
     .into_iter()
     .chain(crate::report::REPORT_FILES)
@@ -475,7 +480,13 @@ impl Run {
         opts: &RunOptions,
     ) -> Result<RunSummary> {
         let Scoring { scorer, measurer } = scoring;
-        let scorer: &mut dyn Scorer = scorer.as_mut();
+        // A scorer that measures (`--surrogate measured`) measures through the run's executor.
+        let mut bound = ScoreOn {
+            inner: scorer.as_mut(),
+            executor,
+            observer,
+        };
+        let scorer: &mut dyn Scorer = &mut bound;
         let measurer: Option<&dyn Measurer> = measurer.as_deref();
         let t0 = Instant::now();
         let settings = self.info.settings.clone();

@@ -14,6 +14,270 @@ fn opt(v: Option<f64>, digits: usize) -> String {
     v.map_or("–".into(), |x| format!("{x:.digits$}"))
 }
 
+/// The hardware genes of `g` in short form, `profile's` when it has none.
+fn hardware_of(g: &crate::space::Genome) -> String {
+    match &g.hardware {
+        Some(h) => h.summary(),
+        None => "the profile's".into(),
+    }
+}
+
+/// A figure's range over some values, e.g. `3.1-7.9` (one value alone when all are equal).
+fn span(v: impl Iterator<Item = f64>, digits: usize) -> String {
+    let (lo, hi) = v.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
+        (a.min(x), b.max(x))
+    });
+    if !lo.is_finite() {
+        "–".into()
+    } else if (hi - lo).abs() < 0.5 * 10f64.powi(-(digits as i32)) {
+        format!("{lo:.digits$}")
+    } else {
+        format!("{lo:.digits$}-{hi:.digits$}")
+    }
+}
+
+/// The co-search section: the hardware configurations on the front with what their networks
+/// reach and cost, and the trade-off in words, with the validated (measured, several seeds)
+/// figures where there are some.
+pub fn cosearch_text(f: &RunFiles) -> String {
+    let front = &f.pareto.front;
+    let energy = front.iter().all(|m| m.scores.cost.is_some());
+    // The cost axis: energy when the run computed it, else tiles.
+    let cost_of = |m: &crate::rundir::FrontMember| {
+        m.scores.cost.map_or(m.scores.tiles as f64, |c| c.energy_nj)
+    };
+    let (unit, digits) = if energy { ("nJ", 1) } else { ("tiles", 0) };
+    let mut configs: Vec<String> = Vec::new();
+    for m in front {
+        let h = hardware_of(&m.genome);
+        if !configs.contains(&h) {
+            configs.push(h);
+        }
+    }
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "The front holds {} hardware configuration(s) across its {} networks: the chip parameters were searched together with the networks, and each network was scored on the chip its genes describe (each hardware gene overrides the profile's field; reference networks use the profile as it is).\n",
+        configs.len(),
+        front.len()
+    );
+    let _ = writeln!(
+        s,
+        "| hardware | front networks | acc 1 d, as scored (%) | {} ({unit}) | tiles |\n|---|---|---|---|---|",
+        if energy { "energy" } else { "footprint" }
+    );
+    for h in &configs {
+        let ms: Vec<_> = front
+            .iter()
+            .filter(|m| hardware_of(&m.genome) == *h)
+            .collect();
+        let _ = writeln!(
+            s,
+            "| `{}` | {} | {} | {} | {} |",
+            cell(h),
+            ms.len(),
+            span(ms.iter().map(|m| m.scores.acc_1d), 2),
+            span(ms.iter().map(|m| cost_of(m)), digits),
+            span(ms.iter().map(|m| m.scores.tiles as f64), 0),
+        );
+    }
+    s.push_str(&gene_effects(f));
+    // The trade-off, measured: validated front networks by cost.
+    let mut measured: Vec<(&ValidationEntry, &crate::rundir::FrontMember)> = f
+        .validation
+        .iter()
+        .flat_map(|v| &v.entries)
+        .filter(|e| e.role == ValidationRole::Front && e.mean_acc_1d().is_some())
+        .filter_map(|e| front.iter().find(|m| m.id == e.id).map(|m| (e, m)))
+        .collect();
+    measured.sort_by(|a, b| cost_of(a.1).total_cmp(&cost_of(b.1)));
+    if configs.len() < 2 {
+        let _ = writeln!(
+            s,
+            "\nOnly one hardware configuration survived on the front: by these scores it is at least as good as the others for every network the search kept, so the front shows no hardware trade-off."
+        );
+    }
+    let best_acc = measured.iter().max_by(|a, b| {
+        a.0.mean_acc_1d()
+            .unwrap_or(f64::NAN)
+            .total_cmp(&b.0.mean_acc_1d().unwrap_or(f64::NAN))
+    });
+    match (measured.first(), best_acc) {
+        (Some(cheap), Some(best)) if cheap.0.id == best.0.id && measured.len() >= 2 => {
+            let _ = writeln!(
+                s,
+                "\nThe cheapest validated network, {} (`{}`), is also the most accurate validated one ({} at 1 day): among the validated networks, measurement shows no trade-off.",
+                cheap.0.name,
+                hardware_of(&cheap.1.genome),
+                acc_text(cheap.0)
+            );
+        }
+        (Some(cheap), Some(best_acc)) if measured.len() >= 2 => {
+            let text = |x: &(&ValidationEntry, &crate::rundir::FrontMember)| {
+                format!(
+                    "{} (`{}`, {}) measures {} at 1 day for {:.digits$} {unit}",
+                    x.0.name,
+                    cell(&x.1.genome.network_summary()),
+                    hardware_of(&x.1.genome),
+                    acc_text(x.0),
+                    cost_of(x.1)
+                )
+            };
+            let diff = paired_against(best_acc.0, cheap.0);
+            let d = &diff.diff;
+            let sig = match d.half_width {
+                Some(_) => format!(
+                    "{:+.2} points [{:+.2}, {:+.2}] more (paired over the training seeds), {}",
+                    d.mean,
+                    d.low(),
+                    d.high(),
+                    if diff.significant {
+                        "outside the noise"
+                    } else {
+                        "within the noise"
+                    }
+                ),
+                None => format!(
+                    "{:+.2} points more (too few training seeds for an interval)",
+                    d.mean
+                ),
+            };
+            let _ = writeln!(
+                s,
+                "\nTrade-off, as validated: the cheapest validated network {}; the most accurate, {}: {sig}, for {:.1}x the {}.",
+                text(cheap),
+                text(best_acc),
+                cost_of(best_acc.1) / cost_of(cheap.1).max(f64::MIN_POSITIVE),
+                if energy { "energy" } else { "tiles" }
+            );
+        }
+        _ => {
+            let _ = writeln!(
+                s,
+                "\nFewer than two front networks were validated, so the trade-off above rests on the search's scores alone."
+            );
+        }
+    }
+    s
+}
+
+/// What changing one hardware gene does to the same network: every pair of evaluated genomes
+/// (history.csv) that differ in that gene only, as the mean difference with its 95 %
+/// t-interval over the pairs (accuracy, AVM) and the mean energy ratio on the run's profile
+/// (when it can be read). One sentence per gene that takes two values or more.
+fn gene_effects(f: &RunFiles) -> String {
+    use crate::space::{Genome, HwGenes};
+    let profile = crate::hw::HwProfile::load(crate::files::shipped_path(&f.info.profile)).ok();
+    let scored: Vec<(&Genome, &crate::search::Scores)> = f
+        .trials
+        .iter()
+        .filter_map(|t| Some((&t.genome, t.outcome.scores()?)))
+        .filter(|(g, s)| g.hardware.is_some() && s.is_finite())
+        .collect();
+    type Get = fn(&HwGenes) -> Option<String>;
+    type Clear = fn(&mut HwGenes);
+    let genes: [(&str, Get, Clear); 4] = [
+        ("tile", |h| h.tile.map(|t| t.to_string()), |h| h.tile = None),
+        (
+            "adc_bits",
+            |h| h.adc_bits.map(|b| b.to_string()),
+            |h| h.adc_bits = None,
+        ),
+        (
+            "dac_bits",
+            |h| h.dac_bits.map(|b| b.to_string()),
+            |h| h.dac_bits = None,
+        ),
+        (
+            "depthwise",
+            |h| h.depthwise.map(|d| d.to_string()),
+            |h| h.depthwise = None,
+        ),
+    ];
+    let energy = |g: &Genome| {
+        profile.as_ref().map(|p| {
+            let c = crate::hw::cost(&crate::nn::Arch::for_task(g.clone(), f.info.task), p);
+            (c.energy_nj, c.area_mm2)
+        })
+    };
+    let mut out = String::new();
+    for (name, get, clear) in genes {
+        let mut values: Vec<String> = scored
+            .iter()
+            .filter_map(|(g, _)| get(g.hardware.as_ref()?))
+            .collect();
+        values.sort_by_key(|v| (v.len(), v.clone()));
+        values.dedup();
+        if values.len() < 2 {
+            continue;
+        }
+        // The genome with this gene cleared: what must match for a pair.
+        let rest = |g: &Genome| {
+            let mut g = g.clone();
+            if let Some(h) = g.hardware.as_mut() {
+                clear(h);
+            }
+            g
+        };
+        for w in values.windows(2) {
+            let (lo, hi) = (&w[0], &w[1]);
+            let (mut acc, mut avm, mut ratio, mut area) =
+                (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+            for (a, sa) in &scored {
+                if get(a.hardware.as_ref().expect("filtered")).as_ref() != Some(lo) {
+                    continue;
+                }
+                let key = rest(a);
+                for (b, sb) in &scored {
+                    if get(b.hardware.as_ref().expect("filtered")).as_ref() == Some(hi)
+                        && rest(b) == key
+                    {
+                        acc.push(sb.acc_1d - sa.acc_1d);
+                        avm.push(sb.avm - sa.avm);
+                        if let (Some(ea), Some(eb)) = (energy(a), energy(b)) {
+                            ratio.push(eb.0 / ea.0.max(f64::MIN_POSITIVE));
+                            area.push(eb.1 / ea.1.max(f64::MIN_POSITIVE));
+                        }
+                    }
+                }
+            }
+            if acc.is_empty() {
+                continue;
+            }
+            let ci = |v: &[f64]| {
+                let i = crate::stats::ci95(v);
+                match i.half_width {
+                    Some(_) => format!("{:+.2} [{:+.2}, {:+.2}]", i.mean, i.low(), i.high()),
+                    None => format!("{:+.2}", i.mean),
+                }
+            };
+            let e = if ratio.is_empty() {
+                String::new()
+            } else {
+                let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+                format!(
+                    ", energy x{:.2} and tile area x{:.2} on average",
+                    mean(&ratio),
+                    mean(&area)
+                )
+            };
+            let _ = writeln!(
+                out,
+                "\n- `{name}` {lo} -> {hi} on the same network and otherwise the same chip ({} pair(s) the search measured, one training seed each): accuracy at 1 day {} points, AVM {} points (mean difference, 95 % t-interval over the pairs){e}.",
+                acc.len(),
+                ci(&acc),
+                ci(&avm)
+            );
+        }
+    }
+    if out.is_empty() {
+        return out;
+    }
+    format!(
+        "\nThe hardware genes one at a time, from every evaluated network (history.csv) that was also evaluated with only that gene changed:\n{out}"
+    )
+}
+
 /// The sentence that states the hypervolume reference point and normalisation.
 pub fn reference_sentence(info: &RunInfo) -> String {
     let r = info.settings.reference;
@@ -337,18 +601,37 @@ pub fn render(f: &RunFiles) -> String {
                 .find(|e| e.id == id && e.role == ValidationRole::Front)
         })
     };
+    // A co-search front gets a hardware column (the chip each network was found for).
+    let cosearch = f.pareto.front.iter().any(|m| m.genome.hardware.is_some());
+    if i.surrogate == crate::pipeline::MEASURED {
+        let _ = writeln!(
+            s,
+            "The scorer measured every network it saw (`--surrogate measured`: hardware-aware training with the validation budget, one training seed, programmed on the chip its hardware genes describe), so the \"predicted\" columns are those single-seed measurements; validation below repeats them with more training seeds.\n"
+        );
+    }
     let _ = writeln!(
         s,
-        "| # | id | genes | tiles | params | predicted acc 1 d (%) | predicted AVM (pts) | predicted std (pts) | measured acc 1 d (%) | measured AVM (pts) |\n|---|---|---|---|---|---|---|---|---|---|"
+        "| # | id | genes |{} tiles | params | predicted acc 1 d (%) | predicted AVM (pts) | predicted std (pts) | measured acc 1 d (%) | measured AVM (pts) |\n|---|---|---|{}---|---|---|---|---|---|---|",
+        if cosearch { " hardware |" } else { "" },
+        if cosearch { "---|" } else { "" }
     );
     for (k, m) in f.pareto.front.iter().enumerate() {
         let v = validated(&m.id).filter(|e| e.measured.is_some());
+        let genes = if cosearch {
+            format!(
+                "{}` | `{}",
+                cell(&m.genome.network_summary()),
+                cell(&hardware_of(&m.genome))
+            )
+        } else {
+            cell(&m.genes)
+        };
         let _ = writeln!(
             s,
             "| {} | `{}` | `{}` | {} | {} | {:.2} | {:.2} | {:.2} | {} | {} |",
             k + 1,
             m.id,
-            cell(&m.genes),
+            genes,
             m.scores.tiles,
             m.scores.params,
             m.scores.acc_1d,
@@ -379,6 +662,10 @@ pub fn render(f: &RunFiles) -> String {
                 );
             }
         }
+    }
+
+    if cosearch {
+        let _ = writeln!(s, "\n## Hardware co-search\n\n{}", cosearch_text(f));
     }
 
     let _ = writeln!(s, "\n## Reference networks\n");

@@ -39,7 +39,7 @@ pub use scorer::*;
 
 use crate::error::{Error, Result};
 use crate::hw::HwProfile;
-use crate::space::{Genome, MainBlock, SearchSpace};
+use crate::space::{Genome, HwGenes, MainBlock, SearchSpace};
 use crate::task::Task;
 use serde::{Deserialize, Serialize};
 
@@ -380,7 +380,19 @@ impl ReferencePoint {
             self.latency_us = Some(b.max_latency_us.unwrap_or(1.1 * big.latency_us));
         }
         if objectives.area {
-            self.area_mm2 = Some(self.tiles * profile.cost.tile_area_mm2);
+            self.area_mm2 = Some(if space.hardware.is_some() {
+                // The tile area depends on the tile-shape gene: the largest over the space.
+                match b.max_tiles {
+                    Some(t) => space
+                        .hardware_configs()
+                        .iter()
+                        .map(|h| (t + 1) as f64 * profile.with_genes(h.as_ref()).cost.tile_area_mm2)
+                        .fold(0.0, f64::max),
+                    None => max_area(space, task, profile),
+                }
+            } else {
+                self.tiles * profile.cost.tile_area_mm2
+            });
         }
     }
 
@@ -431,8 +443,36 @@ impl ReferencePoint {
 
 /// The largest tile footprint of any genome of `space`: every gene at its largest value and,
 /// block by block, the convolution type that costs the most tiles (blocks' tiles add up, and
-/// a block's width does not depend on its type).
+/// a block's width does not depend on its type); in a co-search space, the largest over its
+/// hardware configurations.
 pub fn max_tiles(space: &SearchSpace, task: Task, profile: &HwProfile) -> usize {
+    space
+        .hardware_configs()
+        .into_iter()
+        .map(|h| max_tiles_on(space, task, profile, h))
+        .max()
+        .expect("at least one configuration")
+}
+
+/// The largest tile area (tiles times the tile's area) of any genome of `space`, over its
+/// hardware configurations.
+pub fn max_area(space: &SearchSpace, task: Task, profile: &HwProfile) -> f64 {
+    space
+        .hardware_configs()
+        .into_iter()
+        .map(|h| {
+            let area = profile.with_genes(h.as_ref()).cost.tile_area_mm2;
+            (max_tiles_on(space, task, profile, h) + 1) as f64 * area
+        })
+        .fold(0.0, f64::max)
+}
+
+fn max_tiles_on(
+    space: &SearchSpace,
+    task: Task,
+    profile: &HwProfile,
+    hardware: Option<HwGenes>,
+) -> usize {
     let last = |v: &[u32]| *v.last().expect("validated space");
     let mut g = Genome {
         oc0: last(&space.oc0),
@@ -447,6 +487,7 @@ pub fn max_tiles(space: &SearchSpace, task: Task, profile: &HwProfile) -> usize 
             space.max_m()
         ],
         downsample: space.downsample,
+        hardware,
     };
     let tiles =
         |g: &Genome| tiles_and_params(&crate::nn::Arch::for_task(g.clone(), task), profile).0;
@@ -468,8 +509,29 @@ pub fn max_tiles(space: &SearchSpace, task: Task, profile: &HwProfile) -> usize 
 
 /// The largest energy and latency of any genome of `space` as [`max_tiles`] finds its
 /// largest network: every gene at its largest value and, block by block, the convolution
-/// type that costs the most energy.
+/// type that costs the most energy; in a co-search space, each figure's largest over the
+/// hardware configurations.
 pub fn max_cost(space: &SearchSpace, task: Task, profile: &HwProfile) -> CostScores {
+    let all: Vec<CostScores> = space
+        .hardware_configs()
+        .into_iter()
+        .map(|h| max_cost_on(space, task, profile, h))
+        .collect();
+    let max = |f: fn(&CostScores) -> f64| all.iter().map(f).fold(f64::NEG_INFINITY, f64::max);
+    CostScores {
+        energy_nj: max(|c| c.energy_nj),
+        latency_us: max(|c| c.latency_us),
+        pipelined_us: max(|c| c.pipelined_us),
+        area_mm2: max(|c| c.area_mm2),
+    }
+}
+
+fn max_cost_on(
+    space: &SearchSpace,
+    task: Task,
+    profile: &HwProfile,
+    hardware: Option<HwGenes>,
+) -> CostScores {
     let last = |v: &[u32]| *v.last().expect("validated space");
     let mut g = Genome {
         oc0: last(&space.oc0),
@@ -484,6 +546,7 @@ pub fn max_cost(space: &SearchSpace, task: Task, profile: &HwProfile) -> CostSco
             space.max_m()
         ],
         downsample: space.downsample,
+        hardware,
     };
     let cost = |g: &Genome| CostScores::of(&crate::nn::Arch::for_task(g.clone(), task), profile);
     for i in 0..g.blocks.len() {

@@ -216,6 +216,7 @@ mod tests {
                 ks0: 3,
                 blocks: vec![],
                 downsample: Default::default(),
+                hardware: None,
             },
             eval: Some(Eval {
                 objectives: obj.to_vec(),

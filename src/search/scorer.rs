@@ -61,11 +61,44 @@ pub trait Scorer {
     fn name(&self) -> &str;
     /// One outcome per architecture of `batch`, in order.
     fn score(&mut self, batch: &[Arch]) -> Vec<Outcome>;
+    /// [`Scorer::score`] for a scorer that measures candidates: its measurements run through
+    /// `executor` and report to `observer` (a run hands it its own). The default ignores both.
+    fn score_on(
+        &mut self,
+        batch: &[Arch],
+        executor: &dyn crate::evaluate::Executor,
+        observer: &dyn crate::progress::Observer,
+    ) -> Vec<Outcome> {
+        let _ = (executor, observer);
+        self.score(batch)
+    }
 }
 
-/// Tiles and parameters of `arch` on `profile`, from one layer plan
-/// (the same numbers as [`crate::hw::footprint`], at a third of its cost).
+/// A scorer bound to an executor and an observer: its [`Scorer::score`] is the inner scorer's
+/// [`Scorer::score_on`]. A run scores its search through one.
+pub struct ScoreOn<'a> {
+    /// The scorer.
+    pub inner: &'a mut dyn Scorer,
+    /// Where its measurements run.
+    pub executor: &'a dyn crate::evaluate::Executor,
+    /// Where its progress goes.
+    pub observer: &'a dyn crate::progress::Observer,
+}
+
+impl Scorer for ScoreOn<'_> {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    fn score(&mut self, batch: &[Arch]) -> Vec<Outcome> {
+        self.inner.score_on(batch, self.executor, self.observer)
+    }
+}
+
+/// Tiles and parameters of `arch` on `profile` with its hardware genes applied, from one layer
+/// plan (the same numbers as [`crate::hw::footprint`], at a third of its cost).
 pub fn tiles_and_params(arch: &Arch, profile: &HwProfile) -> (usize, usize) {
+    let profile = &*profile.for_arch(arch);
     let plan = arch.plan();
     let layers = plan.layers();
     let tiles = layers

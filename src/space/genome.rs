@@ -22,6 +22,12 @@ pub const MAX_B: u32 = 64;
 pub const MAX_WF: u32 = 16;
 /// Length of the surrogate's gene feature vector (DESIGN.md 5).
 pub const GENE_FEATURES: usize = 3 + MAX_BLOCKS + 3 * MAX_BLOCKS;
+/// Largest tile side (rows or columns) a hardware gene may ask for (the profile's limit,
+/// `hw::TileConfig::MAX_SIZE`).
+pub const MAX_TILE_SIDE: u32 = 65_536;
+/// Converter resolutions a hardware gene may ask for, in bits: 2 bits is the coarsest
+/// resolution a profile accepts (3 levels), 24 the finest.
+pub const CONVERTER_BITS: std::ops::RangeInclusive<u32> = 2..=24;
 
 /// Convolution-block type of the branches of a main block (DESIGN.md 2.2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -98,9 +104,156 @@ pub struct MainBlock {
     pub wf: u32,
 }
 
-/// A genome: stem, main blocks and the downsampling rule of its space.
+/// A crossbar tile shape, written `"ROWSxCOLS"` (e.g. `"256x256"`) in space files and genomes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TileShape {
+    /// Rows (inputs) of a tile.
+    pub rows: u32,
+    /// Columns (outputs) of a tile.
+    pub cols: u32,
+}
+
+impl TileShape {
+    /// Parses `"ROWSxCOLS"` (spaces around the parts allowed); `None` when malformed. The
+    /// sides are not range-checked here.
+    pub fn parse(s: &str) -> Option<Self> {
+        let (r, c) = s.trim().split_once(['x', 'X'])?;
+        Some(TileShape {
+            rows: r.trim().parse().ok()?,
+            cols: c.trim().parse().ok()?,
+        })
+    }
+}
+
+impl std::fmt::Display for TileShape {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}x{}", self.rows, self.cols)
+    }
+}
+
+impl Serialize for TileShape {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for TileShape {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        TileShape::parse(&s).ok_or_else(|| {
+            serde::de::Error::custom(format!("expected a tile shape \"ROWSxCOLS\", got {s:?}"))
+        })
+    }
+}
+
+/// Where depthwise convolutions run, as a hardware gene (the profile's `tile.depthwise`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DepthwiseGene {
+    /// In the digital periphery (no tiles).
+    Digital,
+    /// On tiles, block-diagonal.
+    Analog,
+}
+
+impl DepthwiseGene {
+    /// Parses `"digital"` or `"analog"`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim() {
+            "digital" => Some(DepthwiseGene::Digital),
+            "analog" => Some(DepthwiseGene::Analog),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for DepthwiseGene {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            DepthwiseGene::Digital => "digital",
+            DepthwiseGene::Analog => "analog",
+        })
+    }
+}
+
+/// The hardware genes of a co-search genome (a search space's `[hardware]` section). Each gene
+/// that is set overrides the corresponding field of the hardware profile
+/// (`HwProfile::with_genes`); a gene left out keeps the profile's value. Only the genes that
+/// are set appear in the canonical JSON.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HwGenes {
+    /// Tile shape (the profile's `tile.rows` x `tile.cols`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tile: Option<TileShape>,
+    /// ADC resolution in bits: the profile's `periphery.out_res` becomes `1/(2^bits - 2)`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adc_bits: Option<u32>,
+    /// DAC resolution in bits: the profile's `periphery.inp_res` becomes `1/(2^bits - 2)`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dac_bits: Option<u32>,
+    /// Where depthwise convolutions run (the profile's `tile.depthwise`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub depthwise: Option<DepthwiseGene>,
+}
+
+impl HwGenes {
+    /// Short form, e.g. `tile=256x256 adc=6 dac=8 dw=analog` (only the genes that are set).
+    pub fn summary(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(t) = self.tile {
+            parts.push(format!("tile={t}"));
+        }
+        if let Some(b) = self.adc_bits {
+            parts.push(format!("adc={b}"));
+        }
+        if let Some(b) = self.dac_bits {
+            parts.push(format!("dac={b}"));
+        }
+        if let Some(d) = self.depthwise {
+            parts.push(format!("dw={d}"));
+        }
+        parts.join(" ")
+    }
+
+    /// Checks every gene that is set: tile sides in 1..=[`MAX_TILE_SIDE`], converter bits in
+    /// [`CONVERTER_BITS`]; errors name `file` and the field `{prefix}hardware.GENE`.
+    pub(crate) fn check_fields(&self, file: &str, prefix: &str) -> Result<(), SpaceError> {
+        let bad = |field: &str, expected: String, got: String| {
+            Err(SpaceError::Gene(FieldError::new(
+                file,
+                format!("{prefix}hardware.{field}"),
+                expected,
+                got,
+            )))
+        };
+        let side = 1..=MAX_TILE_SIDE;
+        if let Some(t) = self.tile
+            && !(side.contains(&t.rows) && side.contains(&t.cols))
+        {
+            return bad(
+                "tile",
+                format!("rows and columns in 1..={MAX_TILE_SIDE}"),
+                format!("\"{t}\""),
+            );
+        }
+        for (gene, v) in [("adc_bits", self.adc_bits), ("dac_bits", self.dac_bits)] {
+            if let Some(b) = v
+                && !CONVERTER_BITS.contains(&b)
+            {
+                let (lo, hi) = (CONVERTER_BITS.start(), CONVERTER_BITS.end());
+                return bad(gene, format!("an integer in {lo}..={hi}"), b.to_string());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A genome: stem, main blocks, the downsampling rule of its space and, in a co-search, the
+/// hardware genes.
 ///
-/// `m` is `blocks.len()`; genes of blocks beyond `m` do not exist.
+/// `m` is `blocks.len()`; genes of blocks beyond `m` do not exist. A genome without hardware
+/// genes has the canonical JSON (and id) it had before hardware genes existed.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Genome {
@@ -113,6 +266,10 @@ pub struct Genome {
     /// Downsampling rule (from the search space).
     #[serde(default)]
     pub downsample: Downsample,
+    /// Hardware genes (a co-search space's `[hardware]`); `None` in a network-only space, and
+    /// then absent from the canonical JSON.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hardware: Option<HwGenes>,
 }
 
 impl Genome {
@@ -165,6 +322,9 @@ impl Genome {
                 }
             }
         }
+        if let Some(h) = &self.hardware {
+            h.check_fields(file, prefix)?;
+        }
         Ok(())
     }
 
@@ -195,14 +355,29 @@ impl Genome {
         f
     }
 
-    /// Short human-readable form, e.g. `oc0=16 ks0=3 | 2xA1w2 3xC2w4`.
+    /// Short human-readable form, e.g. `oc0=16 ks0=3 | r2b1Aw1 r1b3Dw2`, followed by
+    /// ` | tile=256x256 adc=6` when the genome has hardware genes.
     pub fn summary(&self) -> String {
+        let net = self.network_summary();
+        match &self.hardware {
+            Some(h) => format!("{net} | {}", h.summary()),
+            None => net,
+        }
+    }
+
+    /// [`Genome::summary`] without the hardware genes.
+    pub fn network_summary(&self) -> String {
         let blocks: Vec<String> = self
             .blocks
             .iter()
             .map(|b| format!("r{}b{}{}w{}", b.r, b.b, b.ct, b.wf))
             .collect();
         format!("oc0={} ks0={} | {}", self.oc0, self.ks0, blocks.join(" "))
+    }
+
+    /// The hardware genes in short form (`tile=256x256 adc=6`), or `""` without any.
+    pub fn hardware_summary(&self) -> String {
+        self.hardware.map(|h| h.summary()).unwrap_or_default()
     }
 }
 
@@ -239,6 +414,7 @@ mod tests {
                 },
             ],
             downsample: Downsample::LastTwo,
+            hardware: None,
         }
     }
 
@@ -259,6 +435,77 @@ mod tests {
         let mut other = g.clone();
         other.oc0 = 24;
         assert_ne!(other.id(), g.id());
+    }
+
+    /// Ids name files, caches and the rows of the shipped surrogate data set: a genome without
+    /// hardware genes keeps its canonical JSON and id byte for byte.
+    #[test]
+    fn network_only_ids_are_pinned() {
+        let json = r#"{"oc0":32,"ks0":7,"blocks":[{"r":1,"b":1,"ct":"A","wf":1}],"downsample":"last_two"}"#;
+        let g: Genome = serde_json::from_str(json).unwrap();
+        assert_eq!(g.hardware, None);
+        assert_eq!(g.canonical_json(), json);
+        // The first row of surrogates/digits_pcm_aihwkit.csv.
+        assert_eq!(g.id(), "5468b7475814");
+        assert_eq!(g.summary(), "oc0=32 ks0=7 | r1b1Aw1");
+    }
+
+    #[test]
+    fn hardware_genes_join_the_json_and_the_id() {
+        let mut h = g();
+        h.hardware = Some(HwGenes {
+            tile: Some(TileShape {
+                rows: 256,
+                cols: 512,
+            }),
+            adc_bits: Some(6),
+            dac_bits: None,
+            depthwise: Some(DepthwiseGene::Analog),
+        });
+        let json = h.canonical_json();
+        assert!(
+            json.ends_with(r#""downsample":"last_two","hardware":{"tile":"256x512","adc_bits":6,"depthwise":"analog"}}"#),
+            "{json}"
+        );
+        let back: Genome = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, h);
+        assert_ne!(h.id(), g().id());
+        assert_eq!(
+            h.summary(),
+            format!("{} | tile=256x512 adc=6 dw=analog", g().summary())
+        );
+        assert_eq!(h.network_summary(), g().summary());
+        assert_eq!(h.gene_features(), g().gene_features());
+        // Unknown hardware keys and malformed shapes are refused.
+        let bad = json.replace("\"adc_bits\"", "\"adc\"");
+        assert!(serde_json::from_str::<Genome>(&bad).is_err());
+        let bad = json.replace("256x512", "256by512");
+        let e = serde_json::from_str::<Genome>(&bad)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("ROWSxCOLS"), "{e}");
+        // Limits.
+        h.check("g.json").unwrap();
+        let mut x = h.clone();
+        x.hardware.as_mut().unwrap().adc_bits = Some(1);
+        assert_eq!(
+            x.check("g.json").unwrap_err().to_string(),
+            "g.json: field hardware.adc_bits: expected an integer in 2..=24, got 1"
+        );
+        let mut x = h.clone();
+        x.hardware.as_mut().unwrap().tile = Some(TileShape { rows: 0, cols: 8 });
+        assert_eq!(
+            x.check_fields("a.json", "genome.").unwrap_err().to_string(),
+            "a.json: field genome.hardware.tile: expected rows and columns in 1..=65536, got \"0x8\""
+        );
+        assert_eq!(
+            TileShape::parse(" 128 x 64 "),
+            Some(TileShape {
+                rows: 128,
+                cols: 64
+            })
+        );
+        assert_eq!(TileShape::parse("128"), None);
     }
 
     #[test]

@@ -77,6 +77,81 @@ pub struct GenesFile {
     pub wf: RangeSpec,
 }
 
+/// The `[hardware]` table of a space file, as written: the hardware genes of a co-search. Each
+/// key is optional; a gene left out is not searched (the profile's value holds).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HardwareFile {
+    /// Tile shapes, e.g. `["256x256", "512x512"]`; sides in 1..=[`MAX_TILE_SIDE`].
+    #[serde(default)]
+    pub tile: Option<Vec<String>>,
+    /// ADC resolutions in bits, a list or `{ min, max, step }`; values in 2..=24.
+    #[serde(default)]
+    pub adc_bits: Option<RangeSpec>,
+    /// DAC resolutions in bits, a list or `{ min, max, step }`; values in 2..=24.
+    #[serde(default)]
+    pub dac_bits: Option<RangeSpec>,
+    /// Where depthwise convolutions run: a non-empty list of `"digital"`, `"analog"`.
+    #[serde(default)]
+    pub depthwise: Option<Vec<String>>,
+}
+
+/// The hardware genes of a validated space: each list sorted and deduplicated; an empty list
+/// means the gene is not searched. At least one list is non-empty.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HardwareSpace {
+    /// Allowed tile shapes.
+    pub tile: Vec<TileShape>,
+    /// Allowed ADC resolutions, bits.
+    pub adc_bits: Vec<u32>,
+    /// Allowed DAC resolutions, bits.
+    pub dac_bits: Vec<u32>,
+    /// Allowed depthwise placements.
+    pub depthwise: Vec<DepthwiseGene>,
+}
+
+impl HardwareSpace {
+    /// Every hardware configuration of the space (the product of its gene lists).
+    pub fn configs(&self) -> Vec<HwGenes> {
+        fn axis<T: Copy>(v: &[T]) -> Vec<Option<T>> {
+            if v.is_empty() {
+                vec![None]
+            } else {
+                v.iter().copied().map(Some).collect()
+            }
+        }
+        let mut out = Vec::new();
+        for &tile in &axis(&self.tile) {
+            for &adc_bits in &axis(&self.adc_bits) {
+                for &dac_bits in &axis(&self.dac_bits) {
+                    for &depthwise in &axis(&self.depthwise) {
+                        out.push(HwGenes {
+                            tile,
+                            adc_bits,
+                            dac_bits,
+                            depthwise,
+                        });
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Number of hardware configurations.
+    pub fn size(&self) -> f64 {
+        [
+            self.tile.len(),
+            self.adc_bits.len(),
+            self.dac_bits.len(),
+            self.depthwise.len(),
+        ]
+        .iter()
+        .map(|&n| n.max(1) as f64)
+        .product()
+    }
+}
+
 /// A search-space file, as written.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -92,6 +167,9 @@ pub struct SpaceFile {
     pub downsample: Downsample,
     /// Gene ranges.
     pub genes: GenesFile,
+    /// Hardware genes of a co-search (optional).
+    #[serde(default)]
+    pub hardware: Option<HardwareFile>,
 }
 
 /// A validated search space: every list is non-empty and sorted, every value legal.
@@ -117,6 +195,8 @@ pub struct SearchSpace {
     pub ct: Vec<ConvType>,
     /// Allowed widening factors.
     pub wf: Vec<u32>,
+    /// Hardware genes of a co-search (`[hardware]`); `None` searches networks only.
+    pub hardware: Option<HardwareSpace>,
 }
 
 impl SpaceFile {
@@ -169,7 +249,12 @@ impl SpaceFile {
         }
         ct.sort();
         let wf = gene_values(file, "wf", &g.wf, MAX_WF)?;
+        let hardware = match &self.hardware {
+            Some(h) => Some(hardware_values(file, h)?),
+            None => None,
+        };
         Ok(SearchSpace {
+            hardware,
             oc0,
             ks0,
             m,
@@ -184,11 +269,96 @@ impl SpaceFile {
     }
 }
 
+/// The validated `[hardware]` section: every list non-empty, every value legal, at least one
+/// gene.
+fn hardware_values(file: &str, h: &HardwareFile) -> Result<HardwareSpace, SpaceError> {
+    let range = |field: &str, expected: &str, got: String| {
+        SpaceError::Range(FieldError::new(
+            file,
+            format!("hardware.{field}"),
+            expected,
+            got,
+        ))
+    };
+    let mut out = HardwareSpace::default();
+    if let Some(list) = &h.tile {
+        let expected = format!(
+            "a non-empty list of tile shapes \"ROWSxCOLS\" with sides in 1..={MAX_TILE_SIDE}"
+        );
+        if list.is_empty() {
+            return Err(SpaceError::Range(FieldError::missing(
+                file,
+                "hardware.tile",
+                expected,
+            )));
+        }
+        for t in list {
+            let shape = TileShape::parse(t)
+                .filter(|s| {
+                    (1..=MAX_TILE_SIDE).contains(&s.rows) && (1..=MAX_TILE_SIDE).contains(&s.cols)
+                })
+                .ok_or_else(|| range("tile", &expected, format!("\"{t}\"")))?;
+            out.tile.push(shape);
+        }
+        out.tile.sort_unstable();
+        out.tile.dedup();
+    }
+    let (lo, hi) = (*CONVERTER_BITS.start(), *CONVERTER_BITS.end());
+    if let Some(spec) = &h.adc_bits {
+        out.adc_bits = bounded_values(file, "hardware", "adc_bits", spec, lo, hi)?;
+    }
+    if let Some(spec) = &h.dac_bits {
+        out.dac_bits = bounded_values(file, "hardware", "dac_bits", spec, lo, hi)?;
+    }
+    if let Some(list) = &h.depthwise {
+        let expected = "a non-empty list of \"digital\", \"analog\"";
+        if list.is_empty() {
+            return Err(SpaceError::Range(FieldError::missing(
+                file,
+                "hardware.depthwise",
+                expected,
+            )));
+        }
+        for d in list {
+            let gene = DepthwiseGene::parse(d)
+                .ok_or_else(|| range("depthwise", expected, format!("\"{d}\"")))?;
+            out.depthwise.push(gene);
+        }
+        out.depthwise.sort_unstable();
+        out.depthwise.dedup();
+    }
+    if out.tile.is_empty()
+        && out.adc_bits.is_empty()
+        && out.dac_bits.is_empty()
+        && out.depthwise.is_empty()
+    {
+        return Err(SpaceError::Range(FieldError::missing(
+            file,
+            "hardware",
+            "at least one of tile, adc_bits, dac_bits, depthwise",
+        )));
+    }
+    Ok(out)
+}
+
 /// The sorted, deduplicated values of the range `spec` of gene `key`, each in `1..=max`. The
 /// bounds of a `{ min, max, step }` range are checked before it is expanded.
 fn gene_values(file: &str, key: &str, spec: &RangeSpec, max: u32) -> Result<Vec<u32>, SpaceError> {
+    bounded_values(file, "genes", key, spec, 1, max)
+}
+
+/// The sorted, deduplicated values of the range `spec` of `section.key`, each in `lo..=max`.
+fn bounded_values(
+    file: &str,
+    section: &str,
+    key: &str,
+    spec: &RangeSpec,
+    lo: u32,
+    max: u32,
+) -> Result<Vec<u32>, SpaceError> {
     let hi = i64::from(max);
-    let expected = format!("an integer in 1..={max}");
+    let low = i64::from(lo);
+    let expected = format!("an integer in {lo}..={max}");
     let bad = |field: String, expected: String, got: String| {
         SpaceError::Range(FieldError::new(file, field, expected, got))
     };
@@ -197,14 +367,14 @@ fn gene_values(file: &str, key: &str, spec: &RangeSpec, max: u32) -> Result<Vec<
             if v.is_empty() {
                 return Err(SpaceError::Range(FieldError::missing(
                     file,
-                    format!("genes.{key}"),
+                    format!("{section}.{key}"),
                     "a non-empty range",
                 )));
             }
-            if let Some(x) = v.iter().find(|&&x| !(1..=hi).contains(&x)) {
+            if let Some(x) = v.iter().find(|&&x| !(low..=hi).contains(&x)) {
                 return Err(bad(
-                    format!("genes.{key}"),
-                    format!("values in 1..={max}"),
+                    format!("{section}.{key}"),
+                    format!("values in {lo}..={max}"),
                     x.to_string(),
                 ));
             }
@@ -213,15 +383,15 @@ fn gene_values(file: &str, key: &str, spec: &RangeSpec, max: u32) -> Result<Vec<
         RangeSpec::Span { min, max, step } => {
             if *step < 1 {
                 return Err(bad(
-                    format!("genes.{key}.step"),
+                    format!("{section}.{key}.step"),
                     "an integer >= 1".into(),
                     step.to_string(),
                 ));
             }
             for (k, x) in [("min", min), ("max", max)] {
-                if !(1..=hi).contains(x) {
+                if !(low..=hi).contains(x) {
                     return Err(bad(
-                        format!("genes.{key}.{k}"),
+                        format!("{section}.{key}.{k}"),
                         expected.clone(),
                         x.to_string(),
                     ));
@@ -229,7 +399,7 @@ fn gene_values(file: &str, key: &str, spec: &RangeSpec, max: u32) -> Result<Vec<
             }
             if min > max {
                 return Err(bad(
-                    format!("genes.{key}"),
+                    format!("{section}.{key}"),
                     "min <= max".into(),
                     format!("min {min} > max {max}"),
                 ));
@@ -309,10 +479,21 @@ impl SearchSpace {
     pub fn size(&self) -> f64 {
         let per_block = (self.r.len() * self.b.len() * self.ct.len() * self.wf.len()) as f64;
         let stem = (self.oc0.len() * self.ks0.len()) as f64;
-        self.m
-            .iter()
-            .map(|&m| stem * per_block.powi(m as i32))
-            .sum()
+        let hardware = self.hardware.as_ref().map_or(1.0, HardwareSpace::size);
+        hardware
+            * self
+                .m
+                .iter()
+                .map(|&m| stem * per_block.powi(m as i32))
+                .sum::<f64>()
+    }
+
+    /// The hardware genes of every configuration of the space: `[None]` without `[hardware]`.
+    pub fn hardware_configs(&self) -> Vec<Option<HwGenes>> {
+        match &self.hardware {
+            Some(h) => h.configs().into_iter().map(Some).collect(),
+            None => vec![None],
+        }
     }
 
     /// Largest number of main blocks.
@@ -354,13 +535,46 @@ impl SearchSpace {
                 return Some(format!("wf{n} = {}", b.wf));
             }
         }
-        None
+        self.hardware_violation(g.hardware.as_ref())
+    }
+
+    /// The first hardware gene of `h` outside this space's `[hardware]`, or `None`.
+    fn hardware_violation(&self, h: Option<&HwGenes>) -> Option<String> {
+        let (space, h) = match (&self.hardware, h) {
+            (None, None) => return None,
+            (None, Some(h)) => {
+                return Some(format!(
+                    "hardware = {{{}}} (the space has no [hardware] genes)",
+                    h.summary()
+                ));
+            }
+            (Some(_), None) => {
+                return Some("hardware = none (the space has [hardware] genes)".into());
+            }
+            (Some(s), Some(h)) => (s, h),
+        };
+        fn gene<T: PartialEq + std::fmt::Display>(
+            name: &str,
+            allowed: &[T],
+            got: Option<T>,
+        ) -> Option<String> {
+            match got {
+                None if allowed.is_empty() => None,
+                None => Some(format!("{name} = none")),
+                Some(v) if !allowed.contains(&v) => Some(format!("{name} = {v}")),
+                Some(_) => None,
+            }
+        }
+        gene("tile", &space.tile, h.tile)
+            .or_else(|| gene("adc_bits", &space.adc_bits, h.adc_bits))
+            .or_else(|| gene("dac_bits", &space.dac_bits, h.dac_bits))
+            .or_else(|| gene("depthwise", &space.depthwise, h.depthwise))
     }
 
     /// One line per gene: its name and allowed values.
     pub fn describe(&self) -> Vec<(String, String)> {
         let fmt = |v: &[u32]| v.iter().map(u32::to_string).collect::<Vec<_>>().join(", ");
-        vec![
+        let mut lines: Vec<(String, String)> = vec![
             ("oc0".into(), fmt(&self.oc0)),
             ("ks0".into(), fmt(&self.ks0)),
             ("m".into(), fmt(&self.m)),
@@ -376,7 +590,28 @@ impl SearchSpace {
             ),
             ("wf (per main block)".into(), fmt(&self.wf)),
             ("downsample".into(), format!("{:?}", self.downsample)),
-        ]
+        ];
+        if let Some(h) = &self.hardware {
+            let list = |v: Vec<String>| v.join(", ");
+            let genes = [
+                (
+                    "hardware tile",
+                    list(h.tile.iter().map(|t| t.to_string()).collect()),
+                ),
+                ("hardware adc_bits", fmt(&h.adc_bits)),
+                ("hardware dac_bits", fmt(&h.dac_bits)),
+                (
+                    "hardware depthwise",
+                    list(h.depthwise.iter().map(|d| d.to_string()).collect()),
+                ),
+            ];
+            for (name, values) in genes {
+                if !values.is_empty() {
+                    lines.push((name.into(), values));
+                }
+            }
+        }
+        lines
     }
 }
 
@@ -517,6 +752,100 @@ wf = [1, 2]
         ))
         .unwrap();
         assert!(paper.size() > 1e12, "{}", paper.size());
+    }
+
+    pub(crate) const COSEARCH: &str = r#"
+[genes]
+oc0 = [8, 16]
+ks0 = [3]
+m = [1, 2]
+r = [1]
+b = [1, 2]
+ct = ["A", "D"]
+wf = [1, 2]
+[hardware]
+tile = ["512x512", "256x256", "256x256"]
+adc_bits = { min = 6, max = 8, step = 2 }
+depthwise = ["analog", "digital"]
+"#;
+
+    #[test]
+    fn hardware_section_parses_and_counts() {
+        let s = SearchSpace::parse("c.toml", "c", COSEARCH).unwrap();
+        let h = s.hardware.as_ref().unwrap();
+        let t = |rows, cols| TileShape { rows, cols };
+        assert_eq!(h.tile, vec![t(256, 256), t(512, 512)]);
+        assert_eq!(h.adc_bits, vec![6, 8]);
+        assert!(h.dac_bits.is_empty());
+        assert_eq!(
+            h.depthwise,
+            vec![DepthwiseGene::Digital, DepthwiseGene::Analog]
+        );
+        assert_eq!(h.configs().len(), 8);
+        assert_eq!(s.hardware_configs().len(), 8);
+        let net = SearchSpace::parse("c.toml", "c", COSEARCH.split("[hardware]").next().unwrap())
+            .unwrap();
+        assert_eq!(net.hardware_configs(), vec![None]);
+        assert_eq!(s.size(), 8.0 * net.size());
+        let lines = s.describe();
+        assert!(lines.contains(&("hardware tile".into(), "256x256, 512x512".into())));
+        assert!(!lines.iter().any(|(k, _)| k == "hardware dac_bits"));
+        // Membership: hardware genes must match the space's section, and only it.
+        let mut g = s.sample(&mut crate::rng::seeded(1));
+        assert!(s.contains(&g), "{:?}", s.violation(&g));
+        assert_eq!(
+            net.violation(&g).unwrap(),
+            format!(
+                "hardware = {{{}}} (the space has no [hardware] genes)",
+                g.hardware.unwrap().summary()
+            )
+        );
+        g.hardware.as_mut().unwrap().adc_bits = Some(7);
+        assert_eq!(s.violation(&g).unwrap(), "adc_bits = 7");
+        g.hardware.as_mut().unwrap().adc_bits = None;
+        assert_eq!(s.violation(&g).unwrap(), "adc_bits = none");
+        g.hardware = None;
+        assert!(s.violation(&g).unwrap().starts_with("hardware = none"));
+    }
+
+    #[test]
+    fn hardware_errors_name_file_field_and_expectation() {
+        let with = |old: &str, new: &str| {
+            assert!(COSEARCH.contains(old), "{old}");
+            err(&COSEARCH.replace(old, new))
+        };
+        assert_eq!(
+            with("\"256x256\", \"256x256\"", "\"256x0\""),
+            "s.toml:11:8: field hardware.tile: expected a non-empty list of tile shapes \"ROWSxCOLS\" with sides in 1..=65536, got \"256x0\""
+        );
+        assert_eq!(
+            with(
+                "adc_bits = { min = 6, max = 8, step = 2 }",
+                "adc_bits = [8, 30]"
+            ),
+            "s.toml:12:12: field hardware.adc_bits: expected values in 2..=24, got 30"
+        );
+        assert_eq!(
+            with(
+                "adc_bits = { min = 6, max = 8, step = 2 }",
+                "dac_bits = { min = 1, max = 8 }"
+            ),
+            "s.toml:12:20: field hardware.dac_bits.min: expected an integer in 2..=24, got 1"
+        );
+        assert_eq!(
+            with("[\"analog\", \"digital\"]", "[]"),
+            "s.toml:13:13: field hardware.depthwise: expected a non-empty list of \"digital\", \"analog\""
+        );
+        let e = with("depthwise", "dw");
+        assert!(
+            e.starts_with("s.toml:13:1: field hardware.dw: unknown field"),
+            "{e}"
+        );
+        let empty = COSEARCH.split("tile =").next().unwrap();
+        assert_eq!(
+            err(empty),
+            "s.toml: field hardware: expected at least one of tile, adc_bits, dac_bits, depthwise"
+        );
     }
 
     /// `space sample -n 100000000` used to abort on its allocation: the count is checked first.

@@ -1,6 +1,6 @@
 //! Sampling, mutation, crossover and repair: every operator returns a genome valid in its space.
 
-use super::{ConvType, Genome, MainBlock, SearchSpace};
+use super::{ConvType, Genome, HardwareSpace, HwGenes, MainBlock, SearchSpace};
 use rand::{Rng, RngExt};
 
 /// Mutation families of the paper's Algorithm 1 (DESIGN.md 6).
@@ -12,11 +12,17 @@ pub enum MutationFamily {
     Depth,
     /// Stem kernel size.
     Other,
+    /// One hardware gene (tile shape, ADC or DAC bits, depthwise placement); only in a space
+    /// with `[hardware]` genes.
+    Hardware,
 }
 
 impl MutationFamily {
-    /// All three families.
+    /// The three network families (the families of a space without hardware genes).
     pub const ALL: [MutationFamily; 3] = [Self::Width, Self::Depth, Self::Other];
+    /// The network families and [`MutationFamily::Hardware`].
+    pub const WITH_HARDWARE: [MutationFamily; 4] =
+        [Self::Width, Self::Depth, Self::Other, Self::Hardware];
 }
 
 fn pick<T: Copy, R: Rng + ?Sized>(v: &[T], rng: &mut R) -> T {
@@ -40,7 +46,98 @@ fn nearest(v: &[u32], x: u32) -> u32 {
         .expect("validated space has values")
 }
 
+impl HardwareSpace {
+    /// Hardware genes drawn uniformly gene by gene (genes the space does not search stay unset).
+    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> HwGenes {
+        fn draw<T: Copy, R: Rng + ?Sized>(v: &[T], rng: &mut R) -> Option<T> {
+            (!v.is_empty()).then(|| pick(v, rng))
+        }
+        HwGenes {
+            tile: draw(&self.tile, rng),
+            adc_bits: draw(&self.adc_bits, rng),
+            dac_bits: draw(&self.dac_bits, rng),
+            depthwise: draw(&self.depthwise, rng),
+        }
+    }
+
+    /// The nearest genes of this space: each searched gene moved to its nearest allowed value
+    /// (the first when unset), each gene the space does not search unset.
+    pub fn repair(&self, h: Option<&HwGenes>) -> HwGenes {
+        let h = h.copied().unwrap_or_default();
+        fn near<T: Copy + PartialEq>(
+            v: &[T],
+            cur: Option<T>,
+            dist: impl Fn(T, T) -> u64,
+        ) -> Option<T> {
+            let first = *v.first()?;
+            let Some(cur) = cur else { return Some(first) };
+            v.iter().copied().min_by_key(|&a| dist(a, cur))
+        }
+        HwGenes {
+            tile: near(&self.tile, h.tile, |a, b| {
+                u64::from(a.rows.abs_diff(b.rows)) + u64::from(a.cols.abs_diff(b.cols))
+            }),
+            adc_bits: near(&self.adc_bits, h.adc_bits, |a, b| a.abs_diff(b).into()),
+            dac_bits: near(&self.dac_bits, h.dac_bits, |a, b| a.abs_diff(b).into()),
+            depthwise: near(&self.depthwise, h.depthwise, |a, b| u64::from(a != b)),
+        }
+    }
+
+    /// Changes one searched gene to another allowed value (when it has one).
+    pub fn mutate<R: Rng + ?Sized>(&self, h: &HwGenes, rng: &mut R) -> HwGenes {
+        let mut out = *h;
+        let searched: Vec<usize> = [
+            self.tile.len(),
+            self.adc_bits.len(),
+            self.dac_bits.len(),
+            self.depthwise.len(),
+        ]
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| **n > 1)
+        .map(|(i, _)| i)
+        .collect();
+        if searched.is_empty() {
+            return out;
+        }
+        match pick(&searched, rng) {
+            0 => out.tile = out.tile.map(|t| pick_other(&self.tile, t, rng)),
+            1 => out.adc_bits = out.adc_bits.map(|b| pick_other(&self.adc_bits, b, rng)),
+            2 => out.dac_bits = out.dac_bits.map(|b| pick_other(&self.dac_bits, b, rng)),
+            _ => out.depthwise = out.depthwise.map(|d| pick_other(&self.depthwise, d, rng)),
+        }
+        out
+    }
+
+    /// Uniform crossover: each gene from either parent.
+    pub fn crossover<R: Rng + ?Sized>(&self, a: &HwGenes, b: &HwGenes, rng: &mut R) -> HwGenes {
+        let mut from_a = [false; 4];
+        for f in &mut from_a {
+            *f = rng.random_bool(0.5);
+        }
+        fn either<T>(first: bool, x: T, y: T) -> T {
+            if first { x } else { y }
+        }
+        HwGenes {
+            tile: either(from_a[0], a.tile, b.tile),
+            adc_bits: either(from_a[1], a.adc_bits, b.adc_bits),
+            dac_bits: either(from_a[2], a.dac_bits, b.dac_bits),
+            depthwise: either(from_a[3], a.depthwise, b.depthwise),
+        }
+    }
+}
+
 impl SearchSpace {
+    /// The mutation families of this space: [`MutationFamily::ALL`], plus
+    /// [`MutationFamily::Hardware`] when it has hardware genes.
+    pub fn families(&self) -> &'static [MutationFamily] {
+        if self.hardware.is_some() {
+            &MutationFamily::WITH_HARDWARE
+        } else {
+            &MutationFamily::ALL
+        }
+    }
+
     fn random_block<R: Rng + ?Sized>(&self, rng: &mut R) -> MainBlock {
         MainBlock {
             r: pick(&self.r, rng),
@@ -53,20 +150,28 @@ impl SearchSpace {
     /// A genome drawn uniformly gene by gene.
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> Genome {
         let m = pick(&self.m, rng) as usize;
-        Genome {
+        let mut g = Genome {
             oc0: pick(&self.oc0, rng),
             ks0: pick(&self.ks0, rng),
             blocks: (0..m).map(|_| self.random_block(rng)).collect(),
             downsample: self.downsample,
-        }
+            hardware: None,
+        };
+        // Drawn after the network genes, so that a space without hardware genes draws what it
+        // always drew.
+        g.hardware = self.hardware.as_ref().map(|h| h.sample(rng));
+        g
     }
 
     /// `n` genomes by Latin hypercube: each gene's range is cut into `n` equal strata and every
     /// stratum is used once, so every value of every range appears when `n` >= its size.
     pub fn sample_lhs<R: Rng + ?Sized>(&self, n: usize, rng: &mut R) -> Vec<Genome> {
         let max_m = self.max_m();
-        // One column per gene slot: oc0, ks0, m, then (r, b, ct, wf) per block slot.
-        let cols = 3 + 4 * max_m;
+        // One column per gene slot: oc0, ks0, m, then (r, b, ct, wf) per block slot, then the
+        // four hardware genes when the space has them (last, so that a space without them
+        // draws what it always drew).
+        let net_cols = 3 + 4 * max_m;
+        let cols = net_cols + if self.hardware.is_some() { 4 } else { 0 };
         let mut unit = vec![vec![0.0f64; cols]; n];
         for c in 0..cols {
             let mut perm: Vec<usize> = (0..n).collect();
@@ -95,6 +200,17 @@ impl SearchSpace {
                         })
                         .collect(),
                     downsample: self.downsample,
+                    hardware: self.hardware.as_ref().map(|h| {
+                        let gene =
+                            |v: &[_], c: usize| (!v.is_empty()).then(|| at(v, u[net_cols + c]));
+                        HwGenes {
+                            tile: (!h.tile.is_empty()).then(|| at(&h.tile, u[net_cols])),
+                            adc_bits: gene(&h.adc_bits, 1),
+                            dac_bits: gene(&h.dac_bits, 2),
+                            depthwise: (!h.depthwise.is_empty())
+                                .then(|| at(&h.depthwise, u[net_cols + 3])),
+                        }
+                    }),
                 }
             })
             .collect()
@@ -130,13 +246,18 @@ impl SearchSpace {
                 _ => out.blocks[i].ct = pick_other(&self.ct, out.blocks[i].ct, rng),
             },
             MutationFamily::Other => out.ks0 = pick_other(&self.ks0, out.ks0, rng),
+            MutationFamily::Hardware => {
+                if let (Some(space), Some(h)) = (&self.hardware, &out.hardware) {
+                    out.hardware = Some(space.mutate(h, rng));
+                }
+            }
         }
         out
     }
 
-    /// Mutates one gene of a family drawn uniformly.
+    /// Mutates one gene of a family drawn uniformly from [`SearchSpace::families`].
     pub fn mutate<R: Rng + ?Sized>(&self, g: &Genome, rng: &mut R) -> Genome {
-        let family = pick(&MutationFamily::ALL, rng);
+        let family = pick(self.families(), rng);
         self.mutate_family(g, family, rng)
     }
 
@@ -160,12 +281,18 @@ impl SearchSpace {
                 }
             })
             .collect();
-        Genome {
+        let mut child = Genome {
             oc0: if rng.random_bool(0.5) { a.oc0 } else { b.oc0 },
             ks0: if rng.random_bool(0.5) { a.ks0 } else { b.ks0 },
             blocks,
             downsample: self.downsample,
+            hardware: None,
+        };
+        // Drawn last, so that a space without hardware genes draws what it always drew.
+        if let (Some(space), Some(ha), Some(hb)) = (&self.hardware, &a.hardware, &b.hardware) {
+            child.hardware = Some(space.crossover(ha, hb, rng));
         }
+        child
     }
 
     /// The nearest genome of this space: each gene moved to its nearest allowed value, blocks
@@ -199,6 +326,10 @@ impl SearchSpace {
             ks0: nearest(&self.ks0, g.ks0),
             blocks,
             downsample: self.downsample,
+            hardware: self
+                .hardware
+                .as_ref()
+                .map(|h| h.repair(g.hardware.as_ref())),
         }
     }
 }
@@ -237,6 +368,96 @@ mod tests {
                 assert!(s.contains(&c), "{:?}", s.violation(&c));
             }
         }
+    }
+
+    #[test]
+    fn operators_cover_the_hardware_genes() {
+        let s = space(super::super::tests::COSEARCH);
+        let h = s.hardware.clone().unwrap();
+        let mut rng = seeded(13);
+        let pop = s.sample_lhs(16, &mut rng);
+        assert!(pop.iter().all(|g| s.contains(g)));
+        let hw: Vec<_> = pop.iter().map(|g| g.hardware.unwrap()).collect();
+        // The Latin hypercube uses every value of every hardware gene.
+        assert!(h.tile.iter().all(|t| hw.iter().any(|x| x.tile == Some(*t))));
+        assert!(
+            h.adc_bits
+                .iter()
+                .all(|b| hw.iter().any(|x| x.adc_bits == Some(*b)))
+        );
+        assert!(
+            h.depthwise
+                .iter()
+                .all(|d| hw.iter().any(|x| x.depthwise == Some(*d)))
+        );
+        assert!(hw.iter().all(|x| x.dac_bits.is_none()));
+        assert_eq!(s.families().len(), 4);
+        for g in &pop {
+            let c = s.mutate_family(g, MutationFamily::Hardware, &mut rng);
+            assert!(s.contains(&c));
+            assert_eq!(c.network_summary(), g.network_summary());
+            assert_ne!(
+                c.hardware, g.hardware,
+                "a hardware mutation changes one gene"
+            );
+            for fam in MutationFamily::WITH_HARDWARE {
+                assert!(s.contains(&s.mutate_family(g, fam, &mut rng)));
+            }
+        }
+        // Crossover draws each hardware gene from a parent.
+        let mut seen = std::collections::HashSet::new();
+        for w in pop.windows(2) {
+            let c = s.crossover(&w[0], &w[1], &mut rng);
+            assert!(s.contains(&c));
+            let ch = c.hardware.unwrap();
+            let (a, b) = (w[0].hardware.unwrap(), w[1].hardware.unwrap());
+            assert!(ch.tile == a.tile || ch.tile == b.tile);
+            assert!(ch.adc_bits == a.adc_bits || ch.adc_bits == b.adc_bits);
+            seen.insert(ch);
+        }
+        assert!(seen.len() > 1);
+        // Repair adds missing hardware genes and drops them in a network-only space.
+        let mut bare = pop[0].clone();
+        bare.hardware = None;
+        assert!(s.contains(&s.repair(&bare)));
+        let net = space(super::super::tests::TINY);
+        assert_eq!(net.repair(&pop[0]).hardware, None);
+        let mut odd = pop[0].clone();
+        odd.hardware.as_mut().unwrap().adc_bits = Some(7);
+        odd.hardware.as_mut().unwrap().dac_bits = Some(8);
+        let fixed = s.repair(&odd).hardware.unwrap();
+        assert_eq!((fixed.adc_bits, fixed.dac_bits), (Some(6), None));
+    }
+
+    /// A space without hardware genes draws what it drew before they existed: the same
+    /// genomes as a co-search space with the same network genes, without the hardware part.
+    #[test]
+    fn network_only_spaces_draw_as_before() {
+        let co = space(super::super::tests::COSEARCH);
+        let net = space(co_text_without_hardware().as_str());
+        let (mut r1, mut r2) = (seeded(4), seeded(4));
+        for _ in 0..20 {
+            let a = net.sample(&mut r1);
+            let mut b = co.sample(&mut r2);
+            b.hardware = None;
+            assert_eq!(a, b);
+            // The co-search space drew its hardware genes after: realign the streams.
+            r1 = r2.clone();
+        }
+        let a = net.sample_lhs(12, &mut seeded(6));
+        let b = co.sample_lhs(12, &mut seeded(6));
+        for (x, y) in a.iter().zip(&b) {
+            assert_eq!(x.network_summary(), y.network_summary());
+        }
+        assert_eq!(net.families(), &MutationFamily::ALL);
+    }
+
+    fn co_text_without_hardware() -> String {
+        super::super::tests::COSEARCH
+            .split("[hardware]")
+            .next()
+            .unwrap()
+            .to_string()
     }
 
     #[test]
@@ -282,6 +503,7 @@ mod tests {
                 4
             ],
             downsample: crate::space::Downsample::AllButFirst,
+            hardware: None,
         };
         let r = s.repair(&g);
         assert!(s.contains(&r));

@@ -1,8 +1,10 @@
-//! The surrogate's feature vector (DESIGN.md 5): the 23 genes, then five derived features.
+//! The surrogate's feature vector (DESIGN.md 5): the 23 genes, then five derived features; a
+//! model fitted on co-search rows (genomes with hardware genes) reads five more,
+//! [`HW_FEATURE_NAMES`].
 
 use crate::hw::HwProfile;
 use crate::nn::Arch;
-use crate::space::{ConvType, GENE_FEATURES};
+use crate::space::{ConvType, DepthwiseGene, GENE_FEATURES, Genome};
 
 /// Number of features: 23 genes and 5 derived features.
 pub const N_FEATURES: usize = GENE_FEATURES + 5;
@@ -39,14 +41,60 @@ pub const FEATURE_NAMES: [&str; N_FEATURES] = [
     "total_width",
 ];
 
+/// Number of hardware features.
+pub const N_HW_FEATURES: usize = 5;
+
+/// Names of the hardware features, which a model fitted on rows with hardware genes reads after
+/// the [`FEATURE_NAMES`] (a model fitted on rows without them reads exactly the
+/// [`N_FEATURES`]).
+pub const HW_FEATURE_NAMES: [&str; N_HW_FEATURES] = [
+    "tile_rows",
+    "tile_cols",
+    "adc_bits",
+    "dac_bits",
+    "depthwise_analog",
+];
+
+/// The hardware features of `genome`, in [`HW_FEATURE_NAMES`] order: tile rows and columns,
+/// ADC and DAC bits, 1 when depthwise convolutions run on tiles. A gene the genome does not
+/// carry is 0 (the profile's value, the same for every row a model is fitted on, since a model
+/// is fitted on one profile).
+pub fn hardware_features(genome: &Genome) -> [f64; N_HW_FEATURES] {
+    let h = genome.hardware.unwrap_or_default();
+    let num = |v: Option<u32>| v.map_or(0.0, f64::from);
+    [
+        num(h.tile.map(|t| t.rows)),
+        num(h.tile.map(|t| t.cols)),
+        num(h.adc_bits),
+        num(h.dac_bits),
+        if h.depthwise == Some(DepthwiseGene::Analog) {
+            1.0
+        } else {
+            0.0
+        },
+    ]
+}
+
+/// The feature names of a model: the [`FEATURE_NAMES`], then the [`HW_FEATURE_NAMES`] when
+/// `hardware`.
+pub fn feature_names(hardware: bool) -> Vec<String> {
+    let hw: &[&str] = if hardware { &HW_FEATURE_NAMES } else { &[] };
+    FEATURE_NAMES
+        .iter()
+        .chain(hw)
+        .map(|s| s.to_string())
+        .collect()
+}
+
 /// The feature vector of `arch` on `profile`: `Genome::gene_features()` (inactive genes 0, ct as
-/// 1..4), then params, MACs, tiles on `profile`, depth and total width.
+/// 1..4), then params, MACs, tiles on `profile` (with the genome's hardware genes applied),
+/// depth and total width.
 ///
 /// Computed from the genome arithmetic without building the layer plan (no allocation but the
 /// result), so it takes well under a microsecond; a test checks it against
 /// [`Arch::plan`] and [`crate::hw::footprint`].
 pub fn features(arch: &Arch, profile: &HwProfile) -> Vec<f64> {
-    let d = Derived::of(arch, Some(profile));
+    let d = Derived::of(arch, Some(&profile.for_arch(arch)));
     assemble(arch, d, d.tiles)
 }
 
@@ -202,6 +250,38 @@ mod tests {
         }
         assert_eq!(FEATURE_NAMES[GENE_FEATURES], "params");
         assert_eq!(FEATURE_NAMES[8..11], ["ct1", "wf1", "b1"]);
+    }
+
+    #[test]
+    fn hardware_features_and_names() {
+        use crate::space::{HwGenes, TileShape};
+        let mut g = Reference::Resnet8.genome();
+        assert_eq!(hardware_features(&g), [0.0; N_HW_FEATURES]);
+        assert_eq!(feature_names(false), FEATURE_NAMES);
+        assert_eq!(feature_names(true).len(), N_FEATURES + N_HW_FEATURES);
+        assert_eq!(feature_names(true)[N_FEATURES], "tile_rows");
+        g.hardware = Some(HwGenes {
+            tile: Some(TileShape {
+                rows: 256,
+                cols: 128,
+            }),
+            adc_bits: Some(6),
+            dac_bits: None,
+            depthwise: Some(DepthwiseGene::Analog),
+        });
+        assert_eq!(hardware_features(&g), [256.0, 128.0, 6.0, 0.0, 1.0]);
+        // The tile feature counts tiles on the chip the genes describe.
+        let arch = Arch::for_task(g, Task::Cifar10);
+        let f = features(&arch, &HwProfile::default());
+        assert_eq!(
+            f[GENE_FEATURES + 2],
+            footprint(&arch, &HwProfile::default()).tiles as f64
+        );
+        let small = crate::hw::footprint(
+            &Arch::for_task(Reference::Resnet8.genome(), Task::Cifar10),
+            &HwProfile::default(),
+        );
+        assert!(f[GENE_FEATURES + 2] > small.tiles as f64);
     }
 
     #[test]

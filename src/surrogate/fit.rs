@@ -4,7 +4,7 @@
 use super::SurrogateError;
 use super::dataset::Dataset;
 use super::domain::FittedGenes;
-use super::features::{FEATURE_NAMES, N_FEATURES};
+use super::features::N_FEATURES;
 use super::json::MODEL_FORMAT;
 use super::metrics::{Score, kendall_tau};
 use super::model::{DataProvenance, SurrogateModel, TargetModel};
@@ -190,7 +190,23 @@ impl SurrogateModel {
             }
             .into());
         }
-        let x: Vec<Vec<f64>> = data.rows.iter().map(|r| r.features()).collect();
+        // Rows with hardware genes (a co-search) add the hardware features; a data set without
+        // them keeps exactly the network features.
+        let hardware = data
+            .rows
+            .iter()
+            .any(|r| r.measurement.genome.hardware.is_some());
+        let x: Vec<Vec<f64>> = data
+            .rows
+            .iter()
+            .map(|r| {
+                let mut f = r.features();
+                if hardware {
+                    f.extend(super::features::hardware_features(&r.measurement.genome));
+                }
+                f
+            })
+            .collect();
         let y: Vec<Vec<f64>> = Target::ALL
             .iter()
             .map(|t| data.rows.iter().map(|r| t.of(&r.measurement)).collect())
@@ -250,7 +266,7 @@ impl SurrogateModel {
             version: env!("CARGO_PKG_VERSION").to_string(),
             kind: params.kind,
             regressor: regressor_description(params.kind),
-            features: FEATURE_NAMES.iter().map(|s| s.to_string()).collect(),
+            features: super::features::feature_names(hardware),
             profile: profile.clone(),
             task,
             data: DataProvenance {

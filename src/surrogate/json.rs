@@ -2,7 +2,7 @@
 //! model safe to predict with (format tag, feature list, targets, well-formed trees).
 
 use super::SurrogateError;
-use super::features::{FEATURE_NAMES, N_FEATURES};
+use super::features::{FEATURE_NAMES, HW_FEATURE_NAMES, N_FEATURES, feature_names};
 use super::model::SurrogateModel;
 use super::params::Target;
 use crate::error::Result;
@@ -58,11 +58,14 @@ impl SurrogateModel {
                 file: file.into(),
                 message: crate::error::one_line(&e.to_string()),
             })?;
-        if model.features != FEATURE_NAMES {
+        if model.features != feature_names(false) && model.features != feature_names(true) {
             let expected = format!(
-                "{N_FEATURES} features ({}, ..., {})",
+                "{N_FEATURES} features ({}, ..., {}), or those and {} hardware features ({}, ..., {})",
                 FEATURE_NAMES[0],
-                FEATURE_NAMES[N_FEATURES - 1]
+                FEATURE_NAMES[N_FEATURES - 1],
+                HW_FEATURE_NAMES.len(),
+                HW_FEATURE_NAMES[0],
+                HW_FEATURE_NAMES[HW_FEATURE_NAMES.len() - 1]
             );
             return Err(field("features", expected, model.features.len().to_string()).into());
         }
@@ -79,7 +82,7 @@ impl SurrogateModel {
                 return Err(field(&name, expected, got).into());
             }
             t.trees
-                .check(N_FEATURES)
+                .check(model.features.len())
                 .map_err(|e| field(&format!("{name}.trees"), "well-formed trees".into(), e))?;
         }
         Ok(model)
@@ -129,6 +132,54 @@ mod tests {
                 assert!(p.acc_1d.is_finite() && p.avm.is_finite() && p.acc_1d_std.is_finite());
             }
         }
+    }
+
+    /// Rows with hardware genes add the five hardware features; rows without keep the 28.
+    #[test]
+    fn co_search_rows_add_hardware_features() {
+        use crate::space::HwGenes;
+        let params = FitParams {
+            kind: ModelKind::Forest,
+            folds: 4,
+            seed: 7,
+        };
+        let plain = SurrogateModel::fit(&synthetic(40, 4, 0.5), &params).unwrap();
+        assert_eq!(plain.features, FEATURE_NAMES);
+        assert!(!plain.hardware_features());
+        let mut data = synthetic(40, 4, 0.5);
+        for (i, r) in data.rows.iter_mut().enumerate() {
+            r.measurement.genome.hardware = Some(HwGenes {
+                adc_bits: Some(if i % 2 == 0 { 6 } else { 8 }),
+                ..HwGenes::default()
+            });
+            r.measurement.id = r.measurement.genome.id();
+            // The 6-bit chips measure 5 points lower.
+            if i % 2 == 0 {
+                r.measurement.acc_1d -= 5.0;
+            }
+        }
+        let model = SurrogateModel::fit(&data, &params).unwrap();
+        assert_eq!(model.features.len(), N_FEATURES + HW_FEATURE_NAMES.len());
+        assert_eq!(model.features[N_FEATURES + 2], "adc_bits");
+        let back = SurrogateModel::parse("m.json", &model.to_json()).unwrap();
+        let profile = HwProfile::default();
+        let mut six = data.rows[1].arch();
+        let eight = six.clone();
+        six.genome.hardware.as_mut().unwrap().adc_bits = Some(6);
+        assert_eq!(
+            back.predict(&eight, &profile),
+            model.predict(&eight, &profile)
+        );
+        assert!(model.predict(&six, &profile).acc_1d < model.predict(&eight, &profile).acc_1d);
+        assert_eq!(back.scores(&data), model.scores(&data));
+        // A network-only model refuses a co-search space.
+        let co = crate::space::SearchSpace::load(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/search_spaces/cosearch_tiny.toml"
+        ))
+        .unwrap();
+        let e = plain.check_space(&co).unwrap_err().to_string();
+        assert!(e.contains("[hardware]"), "{e}");
     }
 
     #[test]

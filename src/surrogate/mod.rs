@@ -29,7 +29,10 @@ pub use ensemble::{
     format_calibration,
 };
 pub use error::SurrogateError;
-pub use features::{FEATURE_NAMES, N_FEATURES, features, features_with_tiles};
+pub use features::{
+    FEATURE_NAMES, HW_FEATURE_NAMES, N_FEATURES, N_HW_FEATURES, feature_names, features,
+    features_with_tiles, hardware_features,
+};
 pub use fit::regressor_description;
 pub use json::MODEL_FORMAT;
 pub use metrics::{Score, format_scores, kendall_tau, mae, spearman_rho};

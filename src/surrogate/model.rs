@@ -5,7 +5,7 @@
 use super::SurrogateError;
 use super::dataset::Dataset;
 use super::domain::FittedGenes;
-use super::features::{N_FEATURES, features};
+use super::features::{N_FEATURES, features, hardware_features};
 use super::trees::Ensemble;
 use crate::error::Result;
 use crate::hw::HwProfile;
@@ -123,7 +123,25 @@ impl SurrogateModel {
     /// The three predictions for `arch` on `profile` (the profile the model was fitted on; see
     /// [`SurrogateModel::check_profile`]). Takes a few microseconds.
     pub fn predict(&self, arch: &Arch, profile: &HwProfile) -> Prediction {
-        self.predict_features(&features(arch, profile))
+        let mut f = features(arch, profile);
+        if self.hardware_features() {
+            f.extend(hardware_features(&arch.genome));
+        }
+        self.predict_features(&f)
+    }
+
+    /// Whether the model reads the hardware features (it was fitted on co-search rows).
+    pub fn hardware_features(&self) -> bool {
+        self.features.len() == N_FEATURES + super::N_HW_FEATURES
+    }
+
+    /// The feature vector of a measured row as this model reads it.
+    pub fn row_features(&self, row: &super::Row) -> Vec<f64> {
+        let mut f = row.features();
+        if self.hardware_features() {
+            f.extend(hardware_features(&row.measurement.genome));
+        }
+        f
     }
 
     /// Predictions for many architectures at once.
@@ -131,13 +149,18 @@ impl SurrogateModel {
         archs.iter().map(|a| self.predict(a, profile)).collect()
     }
 
-    /// The three predictions from a feature vector in
-    /// [`FEATURE_NAMES`](super::FEATURE_NAMES) order.
+    /// The three predictions from a feature vector in the model's
+    /// [`features`](SurrogateModel::features) order ([`FEATURE_NAMES`](super::FEATURE_NAMES),
+    /// then [`HW_FEATURE_NAMES`](super::HW_FEATURE_NAMES) for a co-search model).
     ///
     /// # Panics
-    /// If `f` does not have [`N_FEATURES`] values.
+    /// If `f` does not have as many values as the model has features.
     pub fn predict_features(&self, f: &[f64]) -> Prediction {
-        assert_eq!(f.len(), N_FEATURES, "predict_features: wrong feature count");
+        assert_eq!(
+            f.len(),
+            self.features.len(),
+            "predict_features: wrong feature count"
+        );
         let mut v = [0.0; 3];
         for (slot, t) in v.iter_mut().zip(&self.targets) {
             *slot = t.predict(f);
@@ -189,6 +212,13 @@ impl SurrogateModel {
     /// ([`DataProvenance::genes`]); for a model file without them, that the space's name is
     /// one its data came from.
     pub fn check_space(&self, space: &SearchSpace) -> Result<(), SurrogateError> {
+        if space.hardware.is_some() && !self.hardware_features() {
+            return Err(SurrogateError::Mismatch {
+                field: "space".into(),
+                expected: "a space without [hardware] genes (the model was fitted on rows without them; search a co-search space with --surrogate measured)".into(),
+                got: format!("space {} with [hardware] genes", space.name),
+            });
+        }
         let violation = match &self.data.genes {
             Some(genes) => genes.space_violation(space),
             None if self.data.spaces.contains(&space.name) => None,
@@ -260,7 +290,7 @@ impl SurrogateModel {
     /// Quality on a measured data set without checking its task and profile (for a deliberate
     /// mismatch), one score per target.
     pub fn scores(&self, data: &Dataset) -> Vec<Score> {
-        let x: Vec<Vec<f64>> = data.rows.iter().map(|r| r.features()).collect();
+        let x: Vec<Vec<f64>> = data.rows.iter().map(|r| self.row_features(r)).collect();
         self.targets
             .iter()
             .map(|t| {

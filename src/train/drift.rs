@@ -68,7 +68,8 @@ fn mean_std(v: &[f64]) -> (f64, f64) {
     (mean, var.sqrt())
 }
 
-/// Programs `net` on `profile` `reps` times and evaluates test accuracy at each of `times`
+/// Programs `net` on `profile` (with the genome's hardware genes applied,
+/// [`HwProfile::for_arch`]) `reps` times and evaluates test accuracy at each of `times`
 /// (seconds after programming). Deterministic for a seed.
 pub fn evaluate_drift(
     net: &Network,
@@ -79,6 +80,7 @@ pub fn evaluate_drift(
     reps: usize,
     seed: u64,
 ) -> Result<DriftReport> {
+    let profile = &*profile.for_arch(arch);
     let device = crate::device::default_device();
     let acc_fp = accuracy(net, test, &device);
     let weights = NetworkWeights::from_network(net, arch);

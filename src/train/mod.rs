@@ -270,11 +270,10 @@ pub fn train_observed(
     let mut net = Network::from_arch_seeded(arch, &train_device, derive_seed(seed, 1));
     let mut rng: SeededRng = seeded(derive_seed(seed, 2));
     let mut noise = WeightNoise::new(cfg.hwa_noise as f32, seeded(derive_seed(seed, 3)));
-    if let Some(p) = cfg
-        .forward_periphery
-        .as_ref()
-        .and_then(|p| PeripheryProduct::for_training(p, seeded(derive_seed(seed, 4))))
-    {
+    // The training periphery is the chip the genome's hardware genes describe.
+    if let Some(p) = cfg.forward_periphery.as_ref().and_then(|p| {
+        PeripheryProduct::for_training(&p.for_arch(arch), seeded(derive_seed(seed, 4)))
+    }) {
         noise = noise.with_periphery(Box::new(p));
     }
     let hardware_aware = cfg.hwa_noise > 0.0 || noise.periphery.is_some();
