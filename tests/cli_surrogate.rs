@@ -51,6 +51,7 @@ fn synthetic_csv(path: &Path, n: usize, seed: u64) {
                     depth: arch.depth(),
                     train_seconds: 0.5,
                     seed,
+                    precision: None,
                     genome: arch.genome,
                 },
                 provenance: Provenance::new(
