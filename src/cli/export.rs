@@ -14,7 +14,7 @@ use std::path::PathBuf;
 /// Arguments of `export`.
 #[derive(Args, Debug)]
 #[command(
-    after_help = "Examples:\n  analognas export --run results/example --rank 1 --out found\n  analognas export --run results/example --id 61721a21364a --out found --train --epochs 20\n  analognas export --arch genome.json --task mnist --out found --train\n  analognas export --arch genome.json --out found --train --format pytorch --test-set\n\nFormats: burn writes model.bpk (for infer, evaluate and Rust code); pytorch writes model.py\n(a PyTorch module generated from the genome), model.safetensors (its weights), check.safetensors\n(a check batch with burn's logits: `python3 model.py` compares) and aihwkit_model.py (the network on\naihwkit with an rpu_config mirroring --profile); all writes both."
+    after_help = "Examples:\n  analognas export --run results/example --rank 1 --out found\n  analognas export --run results/example --id 1211557eace6 --out found --train --epochs 20\n  analognas export --arch genome.json --task mnist --out found --train\n  analognas export --arch genome.json --out found --train --format pytorch --test-set\n\nFormats: burn writes model.bpk (for infer, evaluate and Rust code); pytorch writes model.py\n(a PyTorch module generated from the genome), model.safetensors (its weights), check.safetensors\n(a check batch with burn's logits: `python3 model.py` compares) and aihwkit_model.py (the network on\naihwkit with an rpu_config mirroring --profile); all writes both."
 )]
 #[command(group(clap::ArgGroup::new("what").required(true).args(["run", "arch"])))]
 pub struct ExportArgs {
