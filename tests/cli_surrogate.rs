@@ -52,6 +52,7 @@ fn synthetic_csv(path: &Path, n: usize, seed: u64) {
                     train_seconds: 0.5,
                     seed,
                     genome: arch.genome,
+                    precision: None,
                 },
                 provenance: Provenance::new(
                     Task::Digits,

@@ -247,7 +247,10 @@ pub fn run_evaluate(a: EvaluateArgs) -> Result<()> {
     );
     let sqrt_reps = (report.reps.max(1) as f64).sqrt();
     println!("{:<8} {:>9} {:>7} {:>7}", "time", "accuracy", "std", "se");
-    println!("{:<8} {:>8.2}% {:>7} {:>7}", "digital", report.acc_fp, "-", "-");
+    println!(
+        "{:<8} {:>8.2}% {:>7} {:>7}",
+        "digital", report.acc_fp, "-", "-"
+    );
     for p in &report.points {
         println!(
             "{:<8} {:>8.2}% {:>7.2} {:>7.2}",

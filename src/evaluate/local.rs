@@ -215,7 +215,10 @@ mod tests {
             let got = measure_all(&LocalExecutor::new(parallel, tpc), &m, jobs(), &Silent);
             assert_eq!(got.unwrap().len(), 12);
             let most = m.most.load(Ordering::SeqCst);
-            assert!(most <= parallel, "{most} at once with parallel = {parallel}");
+            assert!(
+                most <= parallel,
+                "{most} at once with parallel = {parallel}"
+            );
         }
     }
 

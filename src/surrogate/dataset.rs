@@ -288,10 +288,19 @@ impl From<&Row> for Record {
             profile: p.profile.clone(),
             budget: p.budget.clone(),
             version: p.version.clone(),
-            samples: m.precision.map(|q| q.samples.to_string()).unwrap_or_default(),
+            samples: m
+                .precision
+                .map(|q| q.samples.to_string())
+                .unwrap_or_default(),
             reps: m.precision.map(|q| q.reps.to_string()).unwrap_or_default(),
-            acc_1d_se: m.precision.map(|q| q.acc_1d_se.to_string()).unwrap_or_default(),
-            avm_se: m.precision.map(|q| q.avm_se.to_string()).unwrap_or_default(),
+            acc_1d_se: m
+                .precision
+                .map(|q| q.acc_1d_se.to_string())
+                .unwrap_or_default(),
+            avm_se: m
+                .precision
+                .map(|q| q.avm_se.to_string())
+                .unwrap_or_default(),
         }
     }
 }
@@ -784,7 +793,11 @@ pub(crate) mod tests {
         let text = to_csv(&fake_rows(1, 6));
         let cut = text.trim_end().rfind(',').unwrap();
         let e = parse("p.csv", &format!("{},\n", &text[..cut])).unwrap_err();
-        assert!(e.to_string().contains("column avm_se: expected a standard error"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("column avm_se: expected a standard error"),
+            "{e}"
+        );
     }
 
     #[test]
