@@ -111,9 +111,40 @@ static COMPUTE: std::sync::RwLock<ComputeDevice> = std::sync::RwLock::new(Comput
 /// ([`crate::train::train`]) runs there; its trained network comes back on the CPU, where the
 /// analog drift evaluation and everything after it run.
 pub fn set_compute_device(device: ComputeDevice) -> crate::error::Result<()> {
-    device.device()?;
+    let d = device.device()?;
+    if device != ComputeDevice::Cpu {
+        probe(&d).map_err(|why| crate::error::Error::input(format!("--device {device}: {why}")))?;
+    }
     *COMPUTE.write().unwrap_or_else(|e| e.into_inner()) = device;
     Ok(())
+}
+
+/// Whether a tensor can be made and read back on `device` (burn panics when a GPU backend
+/// finds no adapter; the panic is caught and its message returned, the default panic message
+/// silenced meanwhile).
+fn probe(device: &Device) -> std::result::Result<(), String> {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let got = std::panic::catch_unwind(|| {
+        burn::tensor::Tensor::<1>::ones([4], device)
+            .sum()
+            .into_scalar::<f32>()
+    });
+    std::panic::set_hook(hook);
+    match got {
+        Ok(4.0) => Ok(()),
+        Ok(v) => Err(format!("the device computed 1+1+1+1 = {v}")),
+        Err(e) => Err(format!(
+            "the GPU backend did not start ({})",
+            e.downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| e.downcast_ref::<&str>().copied())
+                .unwrap_or("panic")
+                .lines()
+                .next()
+                .unwrap_or("")
+        )),
+    }
 }
 
 /// The device set by [`set_compute_device`].

@@ -67,10 +67,29 @@ fn resnet20() -> Arch {
 
 /// Training images per second of `steps` steps (after one untimed step) of ResNet-20.
 fn train_rate(cfg: &TrainConfig, hwa: bool, batch: usize, steps: usize, device: &Device) -> f64 {
+    arch_train_rate(&resnet20(), cfg, hwa, batch, steps, device)
+}
+
+/// Training images per second of `steps` steps (after one untimed step) of `arch` on random
+/// inputs of its shape.
+fn arch_train_rate(
+    arch: &Arch,
+    cfg: &TrainConfig,
+    hwa: bool,
+    batch: usize,
+    steps: usize,
+    device: &Device,
+) -> f64 {
     let ad = training_device(device);
-    let mut net = Network::from_arch_seeded(&resnet20(), &ad, 1);
+    let mut net = Network::from_arch_seeded(arch, &ad, 1);
     let mut stepper = Stepper::new(cfg, 1, &ad);
-    let (x, y) = super::backends::random_batch(batch, &ad, 2);
+    let [c, h, w] = arch.input;
+    let mut rng = crate::rng::seeded(2);
+    let xs: Vec<f32> = (0..batch * c * h * w)
+        .map(|_| crate::rng::normal(&mut rng))
+        .collect();
+    let ys: Vec<u32> = (0..batch as u32).map(|i| i % 10).collect();
+    let (x, y) = crate::train::batch_tensors(xs, &ys, arch.input, &ad);
     let mut step = |net: Network| {
         let (loss, _) = stepper.forward(&net, x.clone(), y.clone(), hwa);
         let _ = loss.clone().into_scalar::<f32>();
@@ -120,7 +139,14 @@ pub fn torch_available() -> bool {
 }
 
 fn torch_rates(script: &std::path::Path, cfg: &TrainBenchConfig) -> Result<(Rates, String)> {
-    let out = std::process::Command::new("python3")
+    let mut cmd = std::process::Command::new("python3");
+    // GNU OpenMP's threads spin at barriers by default: on a shared machine, where another
+    // process holds a core, that makes PyTorch's training about 10x slower (measured: 19.6
+    // against 262 img/s on the same load). Passive waiting gives PyTorch its best figure here.
+    if std::env::var_os("OMP_WAIT_POLICY").is_none() {
+        cmd.env("OMP_WAIT_POLICY", "PASSIVE");
+    }
+    let out = cmd
         .arg(script)
         .args([
             cfg.threads.to_string(),
@@ -244,6 +270,63 @@ pub fn train_bench(cfg: &TrainBenchConfig) -> Result<String> {
         );
     } else if cfg.torch_script.is_some() {
         out += "(python3 cannot import torch: no PyTorch reference)\n";
+    }
+    Ok(out)
+}
+
+/// How to share `threads` cores between candidates: hardware-aware training img/s (summed over
+/// the candidates running at once) of one candidate on all `threads` threads against `threads`
+/// candidates on one thread each, for a small network (digits, 1x8x8) and ResNet-20
+/// (3x32x32); medians of `rounds`.
+pub fn sharing_report(threads: usize, steps: usize, rounds: usize) -> Result<String> {
+    let threads = threads.max(2);
+    let cfg = TrainConfig::hardware_aware(&HwProfile::default());
+    let pool = |n: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build()
+            .map_err(|e| Error::Training(format!("cannot start {n} threads: {e}")))
+    };
+    let nets = [
+        (
+            "small (digits example, 1x8x8)",
+            Arch::small_example(Task::Digits),
+            steps * 8,
+        ),
+        ("ResNet-20 (3x32x32)", resnet20(), steps),
+    ];
+    let mut out = format!(
+        "hardware-aware training img/s on {threads} cores, batch 64, median of {rounds} rounds\n{:<32} {:>22} {:>24} {:>8}\n",
+        "network",
+        format!("1 candidate x {threads} thr"),
+        format!("{threads} candidates x 1 thr"),
+        "ratio"
+    );
+    let wide = pool(threads)?;
+    let narrow = (0..threads).map(|_| pool(1)).collect::<Result<Vec<_>>>()?;
+    for (name, arch, steps) in &nets {
+        let (mut one, mut many) = (Vec::new(), Vec::new());
+        for _ in 0..rounds.max(1) {
+            let device = Device::flex();
+            one.push(wide.install(|| arch_train_rate(arch, &cfg, true, 64, *steps, &device)));
+            let total: f64 = std::thread::scope(|s| {
+                let handles: Vec<_> = narrow
+                    .iter()
+                    .map(|p| {
+                        let (arch, cfg) = (&*arch, &cfg);
+                        s.spawn(move || {
+                            p.install(|| {
+                                arch_train_rate(arch, cfg, true, 64, *steps, &Device::flex())
+                            })
+                        })
+                    })
+                    .collect();
+                handles.into_iter().map(|h| h.join().unwrap_or(0.0)).sum()
+            });
+            many.push(total);
+        }
+        let (a, b) = (median(one), median(many));
+        out += &format!("{name:<32} {a:>22.1} {b:>24.1} {:>7.2}x\n", b / a);
     }
     Ok(out)
 }

@@ -56,6 +56,21 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 2)]
         threads: usize,
     },
+    /// How to share the cores between candidates: hardware-aware training throughput of one
+    /// candidate on all threads against one candidate per thread, for a small network and
+    /// ResNet-20 (what the local executor's default follows).
+    #[command(after_help = "Example:\n  analognas bench threads --threads 2 --rounds 3")]
+    Threads {
+        /// Cores to share.
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+        /// Timed ResNet-20 steps per measurement (the small network runs 8x as many).
+        #[arg(long, default_value_t = 4)]
+        steps: usize,
+        /// Rounds (medians are reported).
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+    },
     /// What one measured candidate costs: training throughput and one whole hardware-aware
     /// train + drift evaluation of a small network on `digits`.
     #[command(after_help = "Example:\n  analognas bench candidate --epochs 6 --reps 3")]
@@ -267,6 +282,17 @@ pub fn run(cmd: BenchCommand) -> Result<()> {
                 device: analognas::device::compute_device(),
             };
             print!("{}", analognas::bench::train::train_bench(&cfg)?);
+            Ok(())
+        }
+        BenchCommand::Threads {
+            threads,
+            steps,
+            rounds,
+        } => {
+            print!(
+                "{}",
+                analognas::bench::train::sharing_report(threads, steps.max(1), rounds)?
+            );
             Ok(())
         }
         BenchCommand::Profile {
