@@ -23,7 +23,7 @@ pub struct BackendThroughput {
     pub infer_img_s: f64,
 }
 
-fn random_batch(n: usize, device: &Device, seed: u64) -> (Tensor<4>, Tensor<1, Int>) {
+pub(crate) fn random_batch(n: usize, device: &Device, seed: u64) -> (Tensor<4>, Tensor<1, Int>) {
     let mut rng = seeded(seed);
     let x: Vec<f32> = (0..n * 3 * 32 * 32).map(|_| normal(&mut rng)).collect();
     let y: Vec<i64> = (0..n as i64).map(|i| i % 10).collect();

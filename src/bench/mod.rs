@@ -6,6 +6,8 @@
 //! | [`analog`](mod@analog) | analog inference of ResNet-20 at 1 day | burn's digital forward on the same batch |
 //! | [`backends`] | ResNet-20 training and inference img/s per burn backend | flex (the default backend) |
 //! | [`backends::train_report`] | hardware-aware training and one measured candidate on digits | digital training of the same network |
+//! | [`train`](mod@train) | ResNet-20 digital and hardware-aware training and inference img/s | burn's flex operations and the PyTorch twin `benches/torch_resnet.py`, same run and threads |
+//! | [`profile`](mod@profile) | a ResNet-20 training step per operation (convolutions, batch norm + ReLU) and per phase | burn's flex operations, interleaved |
 //! | [`hwa`](mod@hwa) | accuracy over drift after digital, weight-noise and weight-noise + periphery training on digits | digital training of the same networks and seeds |
 //! | [`normal`](mod@normal) | the analog simulation's normal sampler, ns per draw | `rand_distr::StandardNormal` |
 //! | [`strategies`] | active learning, random sampling and LHS + search on a measured table, hypervolume vs measurements over 20+ seeds | random sampling at the same numbers of measurements |
@@ -18,9 +20,11 @@ pub mod analog;
 pub mod backends;
 pub mod hwa;
 pub mod normal;
+pub mod profile;
 pub mod search;
 pub mod strategies;
 pub mod surrogate;
+pub mod train;
 
 pub use analog::{AnalogBench, AnalogBenchConfig, analog};
 pub use backends::{backends_report, train_report};

@@ -33,10 +33,48 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 3)]
         rounds: usize,
     },
+    /// ResNet-20 (3x32x32) digital and hardware-aware training img/s (batch 64) and inference
+    /// img/s (batch 256), against burn's own flex operations and, when python3 imports torch,
+    /// the PyTorch twin benches/torch_resnet.py on the same threads in the same run (medians of
+    /// the rounds, ratios).
+    #[command(
+        after_help = "Example:\n  analognas bench train --threads 2 --rounds 5\n  analognas bench train --device gpu --no-flex"
+    )]
+    Train(TrainBenchArgs),
+    /// Where a ResNet-20 training step spends its time: forward, backward and optimizer, and
+    /// every convolution shape's forward, input and weight gradient, burn's flex operations
+    /// against this crate's fast ones.
+    #[command(after_help = "Example:\n  analognas bench profile --threads 2 --reps 5")]
+    Profile {
+        /// Training batch size.
+        #[arg(long, default_value_t = 64)]
+        batch: usize,
+        /// Repetitions of each timing (medians are reported).
+        #[arg(long, default_value_t = 5)]
+        reps: usize,
+        /// Threads.
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+    },
+    /// How to share the cores between candidates: hardware-aware training throughput of one
+    /// candidate on all threads against one candidate per thread, for a small network and
+    /// ResNet-20 (what the local executor's default follows).
+    #[command(after_help = "Example:\n  analognas bench threads --threads 2 --rounds 3")]
+    Threads {
+        /// Cores to share.
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+        /// Timed ResNet-20 steps per measurement (the small network runs 8x as many).
+        #[arg(long, default_value_t = 4)]
+        steps: usize,
+        /// Rounds (medians are reported).
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+    },
     /// What one measured candidate costs: training throughput and one whole hardware-aware
     /// train + drift evaluation of a small network on `digits`.
-    #[command(after_help = "Example:\n  analognas bench train --epochs 6 --reps 3")]
-    Train {
+    #[command(after_help = "Example:\n  analognas bench candidate --epochs 6 --reps 3")]
+    Candidate {
         /// Training epochs.
         #[arg(long, default_value_t = 6)]
         epochs: usize,
@@ -126,6 +164,35 @@ pub struct StrategiesArgs {
     /// Plot of hypervolume against measurements (PNG).
     #[arg(long, default_value = "strategies.png")]
     pub plot: PathBuf,
+}
+
+/// Arguments of `bench train`.
+#[derive(Args, Debug)]
+pub struct TrainBenchArgs {
+    /// Threads of the Rust side and of PyTorch.
+    #[arg(long, default_value_t = 2)]
+    pub threads: usize,
+    /// Rounds (each figure is the median over rounds).
+    #[arg(long, default_value_t = 5)]
+    pub rounds: usize,
+    /// Timed training steps and inference passes per round.
+    #[arg(long, default_value_t = 5)]
+    pub steps: usize,
+    /// Training batch size.
+    #[arg(long, default_value_t = 64)]
+    pub batch: usize,
+    /// Inference batch size.
+    #[arg(long, default_value_t = 256)]
+    pub infer_batch: usize,
+    /// The PyTorch twin.
+    #[arg(long, default_value = "benches/torch_resnet.py")]
+    pub torch_script: PathBuf,
+    /// No PyTorch reference.
+    #[arg(long)]
+    pub no_torch: bool,
+    /// No reference with burn's own flex operations.
+    #[arg(long)]
+    pub no_flex: bool,
 }
 
 /// Arguments of `bench hwa`.
@@ -231,7 +298,53 @@ pub fn run(cmd: BenchCommand) -> Result<()> {
             print!("{}", analognas::bench::backends_report(steps.max(1))?);
             Ok(())
         }
-        BenchCommand::Train { epochs, reps } => {
+        BenchCommand::Train(a) => {
+            if a.threads == 0 || a.rounds == 0 || a.steps == 0 || a.batch == 0 || a.infer_batch == 0
+            {
+                return Err(Error::input(
+                    "--threads, --rounds, --steps, --batch and --infer-batch: expected integers >= 1",
+                ));
+            }
+            let cfg = analognas::bench::train::TrainBenchConfig {
+                batch: a.batch,
+                infer_batch: a.infer_batch,
+                steps: a.steps,
+                rounds: a.rounds,
+                threads: a.threads,
+                torch_script: (!a.no_torch)
+                    .then(|| analognas::files::shipped_path(&a.torch_script)),
+                flex_reference: !a.no_flex,
+                device: analognas::device::compute_device(),
+            };
+            print!("{}", analognas::bench::train::train_bench(&cfg)?);
+            Ok(())
+        }
+        BenchCommand::Threads {
+            threads,
+            steps,
+            rounds,
+        } => {
+            print!(
+                "{}",
+                analognas::bench::train::sharing_report(threads, steps.max(1), rounds)?
+            );
+            Ok(())
+        }
+        BenchCommand::Profile {
+            batch,
+            reps,
+            threads,
+        } => {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads.max(1))
+                .build()
+                .map_err(|e| Error::input(format!("--threads {threads}: {e}")))?;
+            let report = pool
+                .install(|| analognas::bench::profile::profile_report(batch.max(1), reps.max(1)));
+            print!("{report}");
+            Ok(())
+        }
+        BenchCommand::Candidate { epochs, reps } => {
             print!(
                 "{}",
                 analognas::bench::train_report(epochs.max(1), reps.max(1))?

@@ -23,6 +23,10 @@ use std::process::ExitCode;
 #[derive(Parser, Debug)]
 #[command(name = "analognas", version, about, long_about = None)]
 pub struct Cli {
+    /// Where training runs: cpu, gpu or gpu:N (a GPU needs a binary built with
+    /// `--features gpu`; the analog drift evaluation stays on the CPU).
+    #[arg(long, global = true, default_value = "cpu", value_name = "cpu|gpu[:N]")]
+    pub device: String,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -295,6 +299,7 @@ fn clap_error_line(e: &clap::Error, args: &[OsString]) -> String {
 
 /// Executes a parsed command.
 pub fn run(cli: Cli) -> Result<()> {
+    analognas::device::set_compute_device(cli.device.parse()?)?;
     match cli.command {
         Command::Space(c) => space::run(c),
         Command::Spaces => list_shipped("search_spaces"),

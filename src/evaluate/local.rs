@@ -9,13 +9,19 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 /// Runs `parallel` measurements at a time, each on its own pool of `threads_per_candidate`
 /// threads (burn's CPU backend parallelises inside the pool it runs in).
 ///
-/// The default is one thread per candidate and as many candidates as the machine has cores:
-/// a small network does not keep two cores busy on its own (its convolutions are too small to
-/// split well), whereas two networks side by side do; and with one thread each a measurement's
-/// floating-point reductions run in a fixed order, so its result does not depend on the
-/// machine's load. Give a single large network all threads instead
-/// (`LocalExecutor::new(1, cores)`), as `export --train` does. A measurement's result depends on
-/// `threads_per_candidate`, never on `parallel`.
+/// The default is one thread per candidate and as many candidates as the machine has cores,
+/// because that measures at least as fast (`analognas bench threads`: hardware-aware training,
+/// batch 64, 2 cores, img/s summed over the candidates running at once; two runs): a small
+/// digits network is 1.03-1.10x faster as two candidates x 1 thread than as one candidate x 2
+/// threads (18,557 against 17,958 img/s), ResNet-20 0.98-1.03x (208.9 against 212.3): a tie.
+/// A small network's convolutions are too small to split well, and even ResNet-20's per-image
+/// kernels lose to synchronisation and to the parts of a step that do not parallelise (batch
+/// norm statistics, the optimiser, weight noise) about what they gain, while two independent
+/// candidates keep both cores busy all the time. With one thread each, a measurement's
+/// floating-point reductions also run in a fixed order, so its result does not depend on the
+/// machine's load. Give a single network all threads instead (`LocalExecutor::new(1, cores)`),
+/// as `export --train` does: one measurement has nothing to share its cores with. A
+/// measurement's result depends on `threads_per_candidate`, never on `parallel`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LocalExecutor {
     /// Measurements that run at the same time (>= 1).

@@ -2,6 +2,8 @@
 
 mod arch;
 mod error;
+pub mod fast;
+pub mod kernels;
 mod network;
 
 pub use arch::*;

@@ -298,7 +298,7 @@ impl ConvBn {
             self.conv.dilation,
             self.conv.groups,
         );
-        let y = burn::tensor::module::conv2d(x.clone(), w.clone(), None, options);
+        let y = super::fast::conv2d(x.clone(), w.clone(), options);
         let y = match noise {
             Some(n) => n.conv_through_periphery(y, &x, &w, self.conv.stride[0], padding[0]),
             None => y,

@@ -18,10 +18,10 @@ use crate::nn::{Arch, Network, WeightNoise};
 use crate::progress::{Observer, Stage};
 use crate::rng::{SeededRng, derive_seed, seeded};
 use burn::module::{Module, ModuleMapper, Param};
-use burn::nn::loss::CrossEntropyLossConfig;
+use burn::nn::loss::{CrossEntropyLoss, CrossEntropyLossConfig};
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
-use burn::optim::{AdamConfig, GradientsParams, SgdConfig};
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer, SgdConfig};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
@@ -235,6 +235,84 @@ impl ModuleMapper for Clipper {
     }
 }
 
+/// The parts of a training step other than the network: optimiser, loss, hardware-aware noise
+/// and weight clipping. [`train`] and the training benchmark step through it.
+pub struct Stepper {
+    optim: ModuleOptimizer,
+    loss_fn: CrossEntropyLoss,
+    noise: WeightNoise,
+    clipper: Clipper,
+    /// Whether the configuration trains with noise (weight noise or a forward periphery).
+    pub hardware_aware: bool,
+}
+
+impl Stepper {
+    /// The step machinery of `cfg` on the training device `device`, noise seeded from `seed`
+    /// (the streams [`train`] uses).
+    pub fn new(cfg: &TrainConfig, seed: u64, device: &Device) -> Self {
+        let mut noise = WeightNoise::new(cfg.hwa_noise as f32, seeded(derive_seed(seed, 3)));
+        if let Some(p) = cfg
+            .forward_periphery
+            .as_ref()
+            .and_then(|p| PeripheryProduct::for_training(p, seeded(derive_seed(seed, 4))))
+        {
+            noise = noise.with_periphery(Box::new(p));
+        }
+        let decay =
+            (cfg.weight_decay > 0.0).then(|| WeightDecayConfig::new(cfg.weight_decay as f32));
+        let optim = match cfg.optimizer {
+            OptimizerKind::Sgd => SgdConfig::new()
+                .with_momentum(Some(MomentumConfig::new().with_momentum(0.9)))
+                .with_weight_decay(decay)
+                .init(),
+            OptimizerKind::Adam => AdamConfig::new().with_weight_decay(decay).init(),
+        };
+        Stepper {
+            optim,
+            loss_fn: CrossEntropyLossConfig::new().init(device),
+            hardware_aware: cfg.hwa_noise > 0.0 || noise.periphery.is_some(),
+            noise,
+            clipper: Clipper {
+                clip: cfg.clip,
+                value: cfg.clip_value,
+            },
+        }
+    }
+
+    /// The loss and the logits of a batch (with the noise when `noisy`).
+    pub fn forward(
+        &mut self,
+        net: &Network,
+        x: Tensor<4>,
+        y: Tensor<1, Int>,
+        noisy: bool,
+    ) -> (Tensor<1>, Tensor<2>) {
+        let logits = net.forward_noisy(x, if noisy { Some(&mut self.noise) } else { None });
+        (self.loss_fn.forward(logits.clone(), y), logits)
+    }
+
+    /// The parameter gradients of `loss`.
+    pub fn backward(net: &Network, loss: Tensor<1>) -> GradientsParams {
+        GradientsParams::from_grads(loss.backward(), net)
+    }
+
+    /// The optimiser step at learning rate `lr`, then the weight clipping when `noisy`.
+    pub fn update(
+        &mut self,
+        net: Network,
+        grads: GradientsParams,
+        lr: f64,
+        noisy: bool,
+    ) -> Network {
+        let net = self.optim.step(lr, net, grads);
+        if noisy {
+            net.map(&mut self.clipper)
+        } else {
+            net
+        }
+    }
+}
+
 /// Trains `arch` on `data`. With an epoch budget the same seed gives the same weights.
 ///
 /// A NaN or exploding loss ends training with [`TrainError::Diverged`] instead of a panic.
@@ -265,32 +343,24 @@ pub fn train_observed(
         }
         .into());
     }
-    let device = crate::device::default_device();
+    let compute = crate::device::compute_device();
+    let device = compute.device()?;
     let train_device = crate::device::training_device(&device);
     let mut net = Network::from_arch_seeded(arch, &train_device, derive_seed(seed, 1));
     let mut rng: SeededRng = seeded(derive_seed(seed, 2));
-    let mut noise = WeightNoise::new(cfg.hwa_noise as f32, seeded(derive_seed(seed, 3)));
     // The training periphery is the chip the genome's hardware genes describe.
-    if let Some(p) = cfg.forward_periphery.as_ref().and_then(|p| {
-        PeripheryProduct::for_training(&p.for_arch(arch), seeded(derive_seed(seed, 4)))
-    }) {
-        noise = noise.with_periphery(Box::new(p));
-    }
-    let hardware_aware = cfg.hwa_noise > 0.0 || noise.periphery.is_some();
-    let loss_fn = CrossEntropyLossConfig::new().init(&train_device);
-    let mut optim = match cfg.optimizer {
-        OptimizerKind::Sgd => SgdConfig::new()
-            .with_momentum(Some(MomentumConfig::new().with_momentum(0.9)))
-            .with_weight_decay(
-                (cfg.weight_decay > 0.0).then(|| WeightDecayConfig::new(cfg.weight_decay as f32)),
-            )
-            .init(),
-        OptimizerKind::Adam => AdamConfig::new()
-            .with_weight_decay(
-                (cfg.weight_decay > 0.0).then(|| WeightDecayConfig::new(cfg.weight_decay as f32)),
-            )
-            .init(),
+    let cfg_for_arch;
+    let cfg = match cfg.forward_periphery.as_ref() {
+        Some(p) if arch.genome.hardware.is_some() => {
+            cfg_for_arch = TrainConfig {
+                forward_periphery: Some(p.for_arch(arch).into_owned()),
+                ..cfg.clone()
+            };
+            &cfg_for_arch
+        }
+        _ => cfg,
     };
+    let mut stepper = Stepper::new(cfg, seed, &train_device);
     let n = data.train.len();
     let steps_per_epoch = n.div_ceil(cfg.batch_size);
     let total_steps = match cfg.budget {
@@ -308,10 +378,6 @@ pub fn train_observed(
     let mut step = 0usize;
     let mut images = 0usize;
     let mut epoch = 0usize;
-    let mut clipper = Clipper {
-        clip: cfg.clip,
-        value: cfg.clip_value,
-    };
     loop {
         let elapsed = start.elapsed().as_secs_f64();
         let done = match cfg.budget {
@@ -322,7 +388,7 @@ pub fn train_observed(
             break;
         }
         epoch += 1;
-        let noisy = hardware_aware && epoch > cfg.warmup_epochs;
+        let noisy = stepper.hardware_aware && epoch > cfg.warmup_epochs;
         let mut order: Vec<usize> = (0..n).collect();
         for i in (1..n).rev() {
             use rand::RngExt;
@@ -342,8 +408,7 @@ pub fn train_observed(
             let lr = cfg.lr * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos());
             let (x, y) = data.train_batch(idx, &mut rng);
             let (x, y) = batch_tensors(x, &y, data.train.shape, &train_device);
-            let logits = net.forward_noisy(x, if noisy { Some(&mut noise) } else { None });
-            let loss = loss_fn.forward(logits.clone(), y.clone());
+            let (loss, logits) = stepper.forward(&net, x, y.clone(), noisy);
             let loss_value = loss.clone().into_scalar::<f64>();
             if !loss_value.is_finite() || loss_value > 1e4 {
                 return Err(TrainError::Diverged {
@@ -368,11 +433,8 @@ pub fn train_observed(
             correct += pred.iter().zip(&truth).filter(|(p, t)| p == t).count();
             loss_sum += loss_value * idx.len() as f64;
             seen += idx.len();
-            let grads = GradientsParams::from_grads(loss.backward(), &net);
-            net = optim.step(lr, net, grads);
-            if noisy {
-                net = net.map(&mut clipper);
-            }
+            let grads = Stepper::backward(&net, loss);
+            net = stepper.update(net, grads, lr, noisy);
             step += 1;
             images += idx.len();
             bar.advance(
@@ -398,6 +460,11 @@ pub fn train_observed(
     drop(bar);
     let net = net.valid();
     let acc_fp = accuracy(&net, &data.test, &device);
+    // The analog evaluation and everything after it run on the CPU.
+    let net = match compute {
+        crate::device::ComputeDevice::Cpu => net,
+        _ => net.to_device(&crate::device::default_device()),
+    };
     Ok(Trained {
         net,
         curve,
@@ -519,6 +586,38 @@ mod tests {
             };
             assert_eq!(w(3), w(3));
             assert_ne!(w(3), w(4));
+        }
+    }
+
+    /// A GPU device takes burn's generic operations (the fast ones are flex-only): the same
+    /// training steps through that path on the CPU give the same loss and weights, up to
+    /// floating-point summation order.
+    #[test]
+    fn the_gpu_code_path_trains_like_the_fast_cpu_path() {
+        let data = subset(&crate::data::load(Task::Digits, None, 0).unwrap(), 192);
+        let cfg = TrainConfig {
+            budget: Budget::Epochs(1),
+            hwa_noise: 0.05,
+            ..TrainConfig::default()
+        };
+        let fast = train(&small_arch(), &data, &cfg, 2).unwrap();
+        let generic =
+            crate::nn::fast::with_flex_ops(|| train(&small_arch(), &data, &cfg, 2)).unwrap();
+        let (a, b) = (fast.curve[0].loss, generic.curve[0].loss);
+        assert!((a - b).abs() < 1e-3 * a.abs().max(1.0), "{a} vs {b}");
+        let w = |t: &Trained| {
+            t.net
+                .stem
+                .conv
+                .weight
+                .val()
+                .into_data()
+                .convert::<f32>()
+                .try_to_vec::<f32>()
+                .unwrap()
+        };
+        for (x, y) in w(&fast).iter().zip(&w(&generic)) {
+            assert!((x - y).abs() < 1e-3, "{x} vs {y}");
         }
     }
 
