@@ -53,7 +53,6 @@ fn synthetic_csv(path: &Path, n: usize, seed: u64) {
                     seed,
                     precision: None,
                     genome: arch.genome,
-                    precision: None,
                 },
                 provenance: Provenance::new(
                     Task::Digits,
