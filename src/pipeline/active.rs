@@ -307,6 +307,44 @@ fn row_scores(r: &Row, settings: &SearchSettings, profile: &HwProfile) -> Scores
     }
 }
 
+/// The first round: the reference networks and `n` Latin-hypercube networks within the run's
+/// budgets on tiles, parameters, energy and latency (accuracy is not known yet). Without such
+/// budgets this is [`collection_archs`]; with them, further Latin-hypercube samples from the
+/// same generator fill the places of the networks over budget (at most 50 draws).
+fn initial_archs(run: &Run, n: usize, seed: u64) -> Vec<Arch> {
+    let (task, profile, settings) = (run.info.task, &run.profile, &run.info.settings);
+    let feasible = |a: &Arch| {
+        let (tiles, params) = crate::search::tiles_and_params(a, &profile.for_arch(a));
+        let scores = Scores {
+            acc_1d: 0.0,
+            avm: 0.0,
+            acc_1d_std: 0.0,
+            tiles,
+            params,
+            cost: settings.needs_cost().then(|| CostScores::of(a, profile)),
+        };
+        settings.budgets.violation(&scores) == 0.0
+    };
+    let mut all = collection_archs(&run.space, task, n, seed);
+    let refs = all.len() - n;
+    let mut picked: Vec<Arch> = all.split_off(refs);
+    picked.retain(|a| feasible(a));
+    let mut rng = crate::rng::seeded(crate::rng::derive_seed(seed, 9100));
+    for _ in 0..50 {
+        if picked.len() >= n {
+            break;
+        }
+        for g in run.space.sample_lhs(n, &mut rng) {
+            let a = Arch::for_task(g, task);
+            if picked.len() < n && feasible(&a) && !picked.iter().any(|p| p.genome == a.genome) {
+                picked.push(a);
+            }
+        }
+    }
+    all.extend(picked);
+    all
+}
+
 /// Normalised hypervolume of the feasible `scores`.
 fn normalised_hv(scores: &[Scores], settings: &SearchSettings) -> Option<f64> {
     let o = settings.objectives;
@@ -509,7 +547,7 @@ fn run_loop(
         // 4. Plan the next round and record it before measuring it.
         let remaining = s.budget_evals - evals;
         let mut proposals = match &model {
-            None => collection_archs(&run.space, task, s.initial, seed)
+            None => initial_archs(run, s.initial, seed)
                 .into_iter()
                 .map(|a| Proposal {
                     id: a.genome.id(),
