@@ -18,7 +18,7 @@ use crate::pipeline::TableScorer;
 use crate::pipeline::acquisition::select_batch;
 use crate::search::{Scorer, hypervolume, non_dominated, non_dominated_sort};
 use crate::stats::{Interval, ci95};
-use crate::surrogate::ensemble::row_features;
+use crate::surrogate::ensemble::{has_hardware, row_features};
 use crate::surrogate::{Dataset, EnsembleModel, EnsembleParams};
 use rand::RngExt;
 use rayon::prelude::*;
@@ -132,7 +132,12 @@ struct Pool {
 impl Pool {
     fn new(data: Dataset) -> Self {
         let archs: Vec<Arch> = data.rows.iter().map(|r| r.arch()).collect();
-        let features: Vec<Vec<f64>> = data.rows.iter().map(row_features).collect();
+        let hardware = has_hardware(&data);
+        let features: Vec<Vec<f64>> = data
+            .rows
+            .iter()
+            .map(|r| row_features(r, hardware))
+            .collect();
         let d = features.first().map_or(0, Vec::len);
         let mut unit = vec![vec![0.0; d]; features.len()];
         for j in 0..d {

@@ -17,7 +17,7 @@
 use super::SurrogateError;
 use super::dataset::{Dataset, Row};
 use super::domain::FittedGenes;
-use super::features::{FEATURE_NAMES, features};
+use super::features::{HW_FEATURE_NAMES, features, hardware_features};
 use super::fit::fit_trees;
 use super::metrics::{Score, kendall_tau};
 use super::model::DataProvenance;
@@ -49,18 +49,33 @@ pub fn fidelity(budget: &str) -> f64 {
         .unwrap_or(0.0)
 }
 
-/// The ensemble's feature vector of a measured row: its surrogate features, then its fidelity.
-pub fn row_features(row: &Row) -> Vec<f64> {
+/// The ensemble's feature vector of a measured row: its surrogate features, the hardware
+/// features when `hardware` (a model fitted on co-search rows), then its fidelity.
+pub fn row_features(row: &Row, hardware: bool) -> Vec<f64> {
     let mut f = row.features();
+    if hardware {
+        f.extend(hardware_features(&row.measurement.genome));
+    }
     f.push(fidelity(&row.provenance.budget));
     f
 }
 
-/// The ensemble's feature vector of `arch` on `profile` at `fidelity` epochs.
-pub fn arch_features(arch: &Arch, profile: &HwProfile, fidelity: f64) -> Vec<f64> {
+/// The ensemble's feature vector of `arch` on `profile` at `fidelity` epochs (with the
+/// hardware features when `hardware`).
+pub fn arch_features(arch: &Arch, profile: &HwProfile, fidelity: f64, hardware: bool) -> Vec<f64> {
     let mut f = features(arch, profile);
+    if hardware {
+        f.extend(hardware_features(&arch.genome));
+    }
     f.push(fidelity);
     f
+}
+
+/// Whether any row of `data` carries hardware genes (a co-search data set).
+pub fn has_hardware(data: &Dataset) -> bool {
+    data.rows
+        .iter()
+        .any(|r| r.measurement.genome.hardware.is_some())
 }
 
 /// How to fit an ensemble.
@@ -343,16 +358,19 @@ pub struct EnsembleModel {
     pub targets: Vec<MemberTarget>,
 }
 
-/// The feature names of an ensemble.
-fn feature_names() -> Vec<String> {
-    FEATURE_NAMES
-        .iter()
-        .map(|s| s.to_string())
-        .chain([FIDELITY_FEATURE.to_string()])
-        .collect()
+/// The feature names of an ensemble: those of a single model, then the fidelity.
+fn feature_names(hardware: bool) -> Vec<String> {
+    let mut names = super::features::feature_names(hardware);
+    names.push(FIDELITY_FEATURE.to_string());
+    names
 }
 
 impl EnsembleModel {
+    /// Whether the model reads the hardware features (it was fitted on co-search rows).
+    pub fn hardware_features(&self) -> bool {
+        self.features.iter().any(|f| f == HW_FEATURE_NAMES[0])
+    }
+
     /// Fits the ensemble on every row of `data` (rows of several fidelities welcome): k-fold
     /// cross-validation for the quality and calibration figures, then the members on all rows.
     /// Deterministic for a seed, whatever the number of threads.
@@ -369,7 +387,12 @@ impl EnsembleModel {
             }
             .into());
         }
-        let x: Vec<Vec<f64>> = data.rows.iter().map(row_features).collect();
+        let hardware = has_hardware(data);
+        let x: Vec<Vec<f64>> = data
+            .rows
+            .iter()
+            .map(|r| row_features(r, hardware))
+            .collect();
         let y: Vec<Vec<f64>> = Target::ALL
             .iter()
             .map(|t| data.rows.iter().map(|r| t.of(&r.measurement)).collect())
@@ -457,7 +480,7 @@ impl EnsembleModel {
                 },
                 params.trees
             ),
-            features: feature_names(),
+            features: feature_names(hardware),
             profile: profile.clone(),
             task,
             data: DataProvenance {
@@ -493,7 +516,12 @@ impl EnsembleModel {
         profile: &HwProfile,
         fidelity: f64,
     ) -> UncertainPrediction {
-        self.predict_features(&arch_features(arch, profile, fidelity))
+        self.predict_features(&arch_features(
+            arch,
+            profile,
+            fidelity,
+            self.hardware_features(),
+        ))
     }
 
     /// The three predictions from a feature vector (the surrogate features, then the fidelity).
@@ -606,8 +634,12 @@ impl EnsembleModel {
             )
             .into());
         }
-        if model.features != feature_names() {
-            let expected = format!("the {} surrogate features and epochs", FEATURE_NAMES.len());
+        if model.features != feature_names(false) && model.features != feature_names(true) {
+            let expected = format!(
+                "the {} surrogate features (or {} with the hardware features) and epochs",
+                feature_names(false).len() - 1,
+                feature_names(true).len() - 1
+            );
             return Err(field("features", expected, model.features.len().to_string()).into());
         }
         let targets: Vec<Target> = model.targets.iter().map(|t| t.target).collect();
@@ -658,6 +690,7 @@ impl EnsembleModel {
 
 #[cfg(test)]
 mod tests {
+    use super::super::features::N_FEATURES;
     use super::*;
     use crate::test_support::synthetic_dataset as synthetic;
 
@@ -714,6 +747,34 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.starts_with("e.json: field features:"), "{e}");
+    }
+
+    #[test]
+    fn rows_with_hardware_genes_add_the_hardware_features() {
+        let mut data = synthetic(40, 2, 0.5);
+        assert!(!has_hardware(&data));
+        for (i, r) in data.rows.iter_mut().enumerate() {
+            let g = &mut r.measurement.genome;
+            g.hardware = Some(crate::space::HwGenes {
+                adc_bits: Some(6 + 2 * (i % 2) as u32),
+                ..Default::default()
+            });
+            r.measurement.id = g.id();
+        }
+        let model = EnsembleModel::fit(&data, &params()).unwrap();
+        assert!(model.hardware_features());
+        assert_eq!(
+            model.features.len(),
+            N_FEATURES + HW_FEATURE_NAMES.len() + 1
+        );
+        let back = EnsembleModel::parse("e.json", &model.to_json()).unwrap();
+        let a = data.rows[0].arch();
+        let p = back.predict(&a, &HwProfile::default());
+        assert!(p.acc_1d.mean.is_finite());
+        // The same rows without hardware genes keep the plain features.
+        let plain = EnsembleModel::fit(&synthetic(40, 2, 0.5), &params()).unwrap();
+        assert!(!plain.hardware_features());
+        assert_eq!(plain.features.len(), N_FEATURES + 1);
     }
 
     #[test]
