@@ -5,13 +5,12 @@
 
 use super::median;
 use crate::hw::HwProfile;
-use crate::nn::fast::{conv2d, with_flex_ops};
+use crate::nn::fast::{batch_norm, conv2d, with_flex_ops};
 use crate::nn::{Arch, LayerKind, Network, Reference};
 use crate::rng::{normal, seeded};
 use crate::task::Task;
 use crate::train::{Stepper, TrainConfig};
 use burn::nn::BatchNormConfig;
-use burn::tensor::activation::relu;
 use burn::tensor::ops::ConvOptions;
 use burn::tensor::{Device, Tensor, TensorData};
 use std::time::Instant;
@@ -61,16 +60,17 @@ fn conv_times([n, c, h, w, o, k, s, p]: [usize; 8], reps: usize, need_dx: bool) 
     [fwd, bwd_x.max(0.0), bwd_w.max(0.0)]
 }
 
-/// Forward and backward milliseconds of batch norm (training) + ReLU on `[n, c, h, w]`.
+/// Forward and backward milliseconds of batch norm (training) + ReLU on `[n, c, h, w]`
+/// through [`crate::nn::fast::batch_norm`] (fused, unless under `with_flex_ops`).
 fn bn_relu_times(dims: [usize; 4], reps: usize) -> [f64; 2] {
     let d = Device::flex().autodiff();
     let bn = BatchNormConfig::new(dims[1]).init(&d);
     let x = random(dims, 3, &d);
     let fwd = ms(reps, || {
-        let _ = relu(bn.forward(x.clone().require_grad()));
+        let _ = batch_norm(&bn, x.clone().require_grad(), None, true);
     });
     let all = ms(reps, || {
-        let y = relu(bn.forward(x.clone().require_grad()));
+        let y = batch_norm(&bn, x.clone().require_grad(), None, true);
         let _ = y.sum().backward();
     });
     [fwd, (all - fwd).max(0.0)]
@@ -200,7 +200,7 @@ pub fn profile_report(batch: usize, reps: usize) -> String {
         "all convolutions", "", "", flex_total, fast_total
     );
     // Batch norm + ReLU on each conv output shape.
-    let mut bn_total = [0.0, 0.0];
+    let mut bn_total = [[0.0, 0.0]; 2];
     let mut bn_rows = String::new();
     let mut bn_shapes: Vec<([usize; 4], usize)> = Vec::new();
     for l in plan.layers() {
@@ -214,18 +214,21 @@ pub fn profile_report(batch: usize, reps: usize) -> String {
         }
     }
     for (key, count) in &bn_shapes {
-        let t = bn_relu_times(*key, reps);
-        bn_total[0] += t[0] * *count as f64;
-        bn_total[1] += t[1] * *count as f64;
+        let flex = with_flex_ops(|| bn_relu_times(*key, reps));
+        let fast = bn_relu_times(*key, reps);
+        for (i, t) in [flex, fast].iter().enumerate() {
+            bn_total[i][0] += t[0] * *count as f64;
+            bn_total[i][1] += t[1] * *count as f64;
+        }
         bn_rows += &format!(
-            "  batch norm + ReLU {:?} x{count}: forward {:.2} ms, backward {:.2} ms\n",
-            key, t[0], t[1]
+            "  batch norm + ReLU {:?} x{count}: flex forward {:.2} ms, backward {:.2} ms | fast forward {:.2} ms, backward {:.2} ms\n",
+            key, flex[0], flex[1], fast[0], fast[1]
         );
     }
     out += &bn_rows;
     out += &format!(
-        "all batch norm + ReLU: forward {:.1} ms, backward {:.1} ms per step\n",
-        bn_total[0], bn_total[1]
+        "all batch norm + ReLU per step: flex forward {:.1} ms, backward {:.1} ms | fast forward {:.1} ms, backward {:.1} ms\n",
+        bn_total[0][0], bn_total[0][1], bn_total[1][0], bn_total[1][1]
     );
     out
 }

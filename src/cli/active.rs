@@ -28,7 +28,8 @@ pub struct ActiveArgs {
     #[arg(long)]
     pub initial: Option<usize>,
     /// Active learning: training epochs of the fidelity rungs, ascending; new networks are
-    /// measured at the first, promising ones promoted (successive halving) [default: 1,4].
+    /// measured at the first, promising ones promoted (successive halving); the last is also
+    /// the training budget of the validation [default: 1,4].
     #[arg(long, value_delimiter = ',')]
     pub fidelities: Vec<usize>,
     /// Active learning: optimism of the acquisition, mean + KAPPA * sd [default: 1].

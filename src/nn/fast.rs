@@ -12,17 +12,19 @@
 //! kernels, other dtypes).
 
 use super::kernels::{self, ConvGeom};
+use super::norm::{self, BnGeom};
 use burn::backend::autodiff::Autodiff;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
-use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::autodiff::ops::{Backward, NodeGuard, Ops, OpsKind};
 use burn::backend::flex::FlexTensor;
-use burn::backend::ops::ModuleOps;
+use burn::backend::ops::{ActivationOps, FloatTensorOps, ModuleOps};
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{
     AutodiffBackend, Backend, DType, Dispatch, Flex, TensorMetadata, backend_extension,
 };
+use burn::nn::BatchNorm;
 use burn::tensor::ops::ConvOptions;
 use burn::tensor::{Device, Tensor, TensorData};
 use std::cell::Cell;
@@ -216,6 +218,339 @@ impl<B: Backend + FastConv, C: CheckpointStrategy> FastConv for Autodiff<B, C> {
     }
 }
 
+/// Training-mode batch norm fused with the residual add and ReLU that follow it.
+#[backend_extension(Flex, Autodiff)]
+pub trait FastNorm: Backend {
+    /// `act(batch_norm_train(x, gamma, beta))` with the batch statistics:
+    /// `(output, mean, biased variance)`; `act` is the ReLU when `relu`.
+    fn fast_bn_train(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        epsilon: f64,
+        relu: bool,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>);
+    /// [`FastNorm::fast_bn_train`] with `residual` added before the activation.
+    fn fast_bn_residual_train(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        residual: FloatTensor<Self>,
+        epsilon: f64,
+        relu: bool,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>);
+    /// The gradients of [`FastNorm::fast_bn_train`] given its output `y` and the output
+    /// gradient: `(x, gamma, beta, residual)`.
+    #[allow(clippy::too_many_arguments)]
+    fn fast_bn_train_backward(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        mean: FloatTensor<Self>,
+        variance: FloatTensor<Self>,
+        y: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+        epsilon: f64,
+        relu: bool,
+        with_residual: bool,
+    ) -> (
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+    );
+}
+
+/// The batch-norm geometry of a 4-D `f32` tensor, `None` for anything else.
+fn bn_geometry(x: &FlexTensor) -> Option<BnGeom> {
+    let s = x.shape();
+    (s.len() == 4 && x.dtype() == DType::F32).then(|| BnGeom {
+        n: s[0],
+        c: s[1],
+        hw: s[2] * s[3],
+    })
+}
+
+fn f32_vec(t: &FlexTensor) -> Vec<f32> {
+    values(t).into_owned()
+}
+
+fn flex_bn_train(
+    x: FlexTensor,
+    gamma: FlexTensor,
+    beta: FlexTensor,
+    residual: Option<FlexTensor>,
+    epsilon: f64,
+    relu: bool,
+) -> (FlexTensor, FlexTensor, FlexTensor) {
+    match bn_geometry(&x) {
+        Some(g) if residual.as_ref().is_none_or(|r| r.dtype() == DType::F32) => {
+            let xs = values(&x);
+            let (mean, var) = norm::stats(&g, &xs);
+            let r = residual.as_ref().map(values);
+            let y = norm::forward(
+                &g,
+                &xs,
+                &f32_vec(&gamma),
+                &f32_vec(&beta),
+                &mean,
+                &var,
+                epsilon,
+                r.as_deref(),
+                relu,
+            );
+            (
+                flex_tensor(y, x.shape().to_vec()),
+                flex_tensor(mean, vec![g.c]),
+                flex_tensor(var, vec![g.c]),
+            )
+        }
+        _ => {
+            let r = <Flex as ModuleOps<Flex>>::batch_norm_train(x, gamma, beta, epsilon);
+            let mut y = r.output;
+            if let Some(res) = residual {
+                y = Flex::float_add(y, res);
+            }
+            if relu {
+                y = Flex::relu(y);
+            }
+            (y, r.mean, r.variance)
+        }
+    }
+}
+
+impl FastNorm for Flex {
+    fn fast_bn_train(
+        x: FlexTensor,
+        gamma: FlexTensor,
+        beta: FlexTensor,
+        epsilon: f64,
+        relu: bool,
+    ) -> (FlexTensor, FlexTensor, FlexTensor) {
+        flex_bn_train(x, gamma, beta, None, epsilon, relu)
+    }
+
+    fn fast_bn_residual_train(
+        x: FlexTensor,
+        gamma: FlexTensor,
+        beta: FlexTensor,
+        residual: FlexTensor,
+        epsilon: f64,
+        relu: bool,
+    ) -> (FlexTensor, FlexTensor, FlexTensor) {
+        flex_bn_train(x, gamma, beta, Some(residual), epsilon, relu)
+    }
+
+    fn fast_bn_train_backward(
+        x: FlexTensor,
+        gamma: FlexTensor,
+        mean: FlexTensor,
+        variance: FlexTensor,
+        y: FlexTensor,
+        grad: FlexTensor,
+        epsilon: f64,
+        relu: bool,
+        with_residual: bool,
+    ) -> (FlexTensor, FlexTensor, FlexTensor, FlexTensor) {
+        match bn_geometry(&x) {
+            Some(g) if grad.dtype() == DType::F32 && y.dtype() == DType::F32 => {
+                let (dx, dgamma, dbeta, dz) = norm::backward(
+                    &g,
+                    &values(&x),
+                    &f32_vec(&gamma),
+                    &f32_vec(&mean),
+                    &f32_vec(&variance),
+                    epsilon,
+                    &values(&y),
+                    &values(&grad),
+                    relu,
+                    with_residual,
+                );
+                let shape = x.shape().to_vec();
+                let dz_shape = if with_residual {
+                    shape.clone()
+                } else {
+                    vec![0]
+                };
+                (
+                    flex_tensor(dx, shape),
+                    flex_tensor(dgamma, vec![g.c]),
+                    flex_tensor(dbeta, vec![g.c]),
+                    flex_tensor(dz, dz_shape),
+                )
+            }
+            _ => {
+                let dz = if relu {
+                    Flex::relu_backward(y, grad)
+                } else {
+                    grad
+                };
+                let b = <Flex as ModuleOps<Flex>>::batch_norm_train_backward(
+                    x,
+                    gamma,
+                    mean,
+                    variance,
+                    epsilon,
+                    dz.clone(),
+                );
+                (b.x_grad, b.gamma_grad, b.beta_grad, dz)
+            }
+        }
+    }
+}
+
+/// The backward step of [`FastNorm::fast_bn_train`]: parents `x, gamma, beta` and, with
+/// `N = 4`, the residual.
+#[derive(Debug)]
+struct FastNormBackward<const N: usize>;
+
+impl<B: Backend + FastNorm, const N: usize> Backward<B, N> for FastNormBackward<N> {
+    #[allow(clippy::type_complexity)]
+    type State = (
+        FloatTensor<B>,
+        FloatTensor<B>,
+        FloatTensor<B>,
+        FloatTensor<B>,
+        FloatTensor<B>,
+        f64,
+        bool,
+    );
+
+    fn backward(self, ops: Ops<Self::State, N>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let grad = grads.consume::<B>(&ops.node);
+        let (x, gamma, mean, var, y, eps, relu) = ops.state;
+        let (dx, dgamma, dbeta, dres) =
+            B::fast_bn_train_backward(x, gamma, mean, var, y, grad, eps, relu, N == 4);
+        let parents = ops.parents;
+        for (i, g) in [dx, dgamma, dbeta, dres].into_iter().enumerate().take(N) {
+            if let Some(node) = &parents[i] {
+                grads.register::<B>(node.id, g);
+            }
+        }
+    }
+}
+
+/// The inner backend's fused batch norm, with or without a residual.
+fn inner_bn<B: FastNorm>(
+    x: FloatTensor<B>,
+    gamma: FloatTensor<B>,
+    beta: FloatTensor<B>,
+    residual: Option<FloatTensor<B>>,
+    epsilon: f64,
+    relu: bool,
+) -> (FloatTensor<B>, FloatTensor<B>, FloatTensor<B>) {
+    match residual {
+        Some(r) => B::fast_bn_residual_train(x, gamma, beta, r, epsilon, relu),
+        None => B::fast_bn_train(x, gamma, beta, epsilon, relu),
+    }
+}
+
+/// Runs [`FastNorm::fast_bn_train`] of the inner backend under autodiff with `nodes` as the
+/// parents (`x, gamma, beta[, residual]`).
+#[allow(clippy::type_complexity)]
+fn bn_tracked<B: Backend + FastNorm, C: CheckpointStrategy, const N: usize>(
+    nodes: [NodeGuard; N],
+    x: FloatTensor<B>,
+    gamma: FloatTensor<B>,
+    beta: FloatTensor<B>,
+    residual: Option<FloatTensor<B>>,
+    epsilon: f64,
+    relu: bool,
+) -> (
+    FloatTensor<Autodiff<B, C>>,
+    FloatTensor<Autodiff<B, C>>,
+    FloatTensor<Autodiff<B, C>>,
+) {
+    let stats = |m: FloatTensor<B>, v: FloatTensor<B>| {
+        (
+            <Autodiff<B, C> as AutodiffBackend>::from_inner(m),
+            <Autodiff<B, C> as AutodiffBackend>::from_inner(v),
+        )
+    };
+    match FastNormBackward::<N>
+        .prepare::<C>(nodes)
+        .compute_bound()
+        .stateful()
+    {
+        OpsKind::Tracked(prep) => {
+            let (y, m, v) = inner_bn::<B>(x.clone(), gamma.clone(), beta, residual, epsilon, relu);
+            let state = (x, gamma, m.clone(), v.clone(), y.clone(), epsilon, relu);
+            let (m, v) = stats(m, v);
+            (prep.finish(state, y), m, v)
+        }
+        OpsKind::UnTracked(prep) => {
+            let (y, m, v) = inner_bn::<B>(x, gamma, beta, residual, epsilon, relu);
+            let (m, v) = stats(m, v);
+            (prep.finish(y), m, v)
+        }
+    }
+}
+
+impl<B: Backend + FastNorm, C: CheckpointStrategy> FastNorm for Autodiff<B, C> {
+    fn fast_bn_train(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        epsilon: f64,
+        relu: bool,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+        let (xp, xn) = x.into_parts();
+        let (gp, gn) = gamma.into_parts();
+        let (bp, bn) = beta.into_parts();
+        bn_tracked::<B, C, 3>([xn, gn, bn], xp, gp, bp, None, epsilon, relu)
+    }
+
+    fn fast_bn_residual_train(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        residual: FloatTensor<Self>,
+        epsilon: f64,
+        relu: bool,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+        let (xp, xn) = x.into_parts();
+        let (gp, gn) = gamma.into_parts();
+        let (bp, bn) = beta.into_parts();
+        let (rp, rn) = residual.into_parts();
+        bn_tracked::<B, C, 4>([xn, gn, bn, rn], xp, gp, bp, Some(rp), epsilon, relu)
+    }
+
+    // Second-order gradients are not needed: the gradient kernels are constants to autodiff.
+    fn fast_bn_train_backward(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        mean: FloatTensor<Self>,
+        variance: FloatTensor<Self>,
+        y: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+        epsilon: f64,
+        relu: bool,
+        with_residual: bool,
+    ) -> (
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+    ) {
+        let (dx, dg, db, dr) = B::fast_bn_train_backward(
+            x.into_primitive(),
+            gamma.into_primitive(),
+            mean.into_primitive(),
+            variance.into_primitive(),
+            y.into_primitive(),
+            grad.into_primitive(),
+            epsilon,
+            relu,
+            with_residual,
+        );
+        (
+            Self::from_inner(dx),
+            Self::from_inner(dg),
+            Self::from_inner(db),
+            Self::from_inner(dr),
+        )
+    }
+}
+
 thread_local! {
     static FLEX_ONLY: Cell<bool> = const { Cell::new(false) };
 }
@@ -253,6 +588,78 @@ pub fn conv2d(x: Tensor<4>, weight: Tensor<4>, options: ConvOptions<2>) -> Tenso
     } else {
         burn::tensor::module::conv2d(x, weight, None, options)
     }
+}
+
+/// Whether [`batch_norm`] takes the fused path for this layer and input.
+pub fn fuses_batch_norm(bn: &BatchNorm, x: &Tensor<4>) -> bool {
+    let device = x.device();
+    !FLEX_ONLY.with(Cell::get)
+        && device.is_autodiff()
+        && bn.training.is_enabled()
+        && is_flex(&device)
+        && x.dtype() == DType::F32
+}
+
+/// `act(bn(x) + residual)`: batch norm, the residual added when there is one, then the ReLU
+/// when `relu` (else the identity).
+///
+/// In training (an autodiff device and a layer whose `training` flag is on, as
+/// [`BatchNorm::forward`] decides) on a flex device this is one [`FastNorm`] operation, and it
+/// updates the layer's running statistics exactly as `BatchNorm::forward` does (momentum,
+/// biased variance). Elsewhere it is burn's `BatchNorm::forward` and tensor operations.
+///
+/// # Shapes
+/// - `x` and `residual` `[n, c, h, w]`, output `[n, c, h, w]`
+pub fn batch_norm(
+    bn: &BatchNorm,
+    x: Tensor<4>,
+    residual: Option<Tensor<4>>,
+    relu: bool,
+) -> Tensor<4> {
+    let device = x.device();
+    if !fuses_batch_norm(bn, &x) {
+        let mut y = bn.forward(x);
+        if let Some(r) = residual {
+            y = y + r;
+        }
+        return if relu {
+            burn::tensor::activation::relu(y)
+        } else {
+            y
+        };
+    }
+    let (x, gamma, beta) = (
+        x.into_dispatch(),
+        bn.gamma.val().into_dispatch(),
+        bn.beta.val().into_dispatch(),
+    );
+    let (y, mean, var) = match residual {
+        Some(r) => <Dispatch as FastNorm>::fast_bn_residual_train(
+            x,
+            gamma,
+            beta,
+            r.into_dispatch(),
+            bn.epsilon,
+            relu,
+        ),
+        None => <Dispatch as FastNorm>::fast_bn_train(x, gamma, beta, bn.epsilon, relu),
+    };
+    let (mean, var) = (
+        Tensor::<1>::from_dispatch(mean),
+        Tensor::<1>::from_dispatch(var),
+    );
+    let update = |running: Tensor<1>, batch: Tensor<1>| {
+        running
+            .to_device(&device)
+            .mul_scalar(1.0 - bn.momentum)
+            .add(batch.detach().mul_scalar(bn.momentum))
+            .detach()
+    };
+    bn.running_mean
+        .update(update(bn.running_mean.value_sync(), mean));
+    bn.running_var
+        .update(update(bn.running_var.value_sync(), var));
+    Tensor::from_dispatch(y)
 }
 
 #[cfg(test)]
@@ -337,6 +744,91 @@ mod tests {
                 .install(|| run([9, 3, 8, 8, 4], [3, 3], [1, 1], [1, 1], 3))
         };
         assert_eq!(on(1), on(2));
+    }
+
+    /// Output, running statistics and the gradients of x, gamma, beta and the residual of
+    /// `batch_norm` on random tensors against a random upstream gradient.
+    fn run_bn(dims: [usize; 4], residual: bool, relu: bool, seed: u64) -> Vec<Vec<f32>> {
+        use burn::nn::BatchNormConfig;
+        let d = Device::flex().autodiff();
+        let bn = BatchNormConfig::new(dims[1]).init(&d);
+        let bn = BatchNorm {
+            gamma: bn
+                .gamma
+                .map(|_| random([dims[1]], seed + 3, &d).require_grad()),
+            beta: bn
+                .beta
+                .map(|_| random([dims[1]], seed + 4, &d).require_grad()),
+            ..bn
+        };
+        let x = (random(dims, seed, &d) * 3.0 + 1.0).require_grad();
+        assert_eq!(fuses_batch_norm(&bn, &x), !FLEX_ONLY.with(Cell::get));
+        let r = residual.then(|| random(dims, seed + 1, &d).require_grad());
+        let y = batch_norm(&bn, x.clone(), r.clone(), relu);
+        let up = random(dims, seed + 2, &d);
+        let grads = (y.clone() * up).sum().backward();
+        let flat = |t: Tensor<1>| t.into_data().convert::<f32>().try_to_vec::<f32>().unwrap();
+        let mut out = vec![
+            values(y.inner()),
+            values(x.grad(&grads).unwrap()),
+            flat(bn.gamma.val().grad(&grads).unwrap()),
+            flat(bn.beta.val().grad(&grads).unwrap()),
+            flat(bn.running_mean.value().inner()),
+            flat(bn.running_var.value().inner()),
+        ];
+        if let Some(r) = r {
+            out.push(values(r.grad(&grads).unwrap()));
+        }
+        out
+    }
+
+    #[test]
+    fn fused_batch_norm_matches_flex_forward_gradients_and_running_stats() {
+        let cases: &[([usize; 4], bool, bool)] = &[
+            ([2, 3, 5, 4], false, true),
+            ([1, 4, 6, 6], false, false),
+            ([3, 5, 1, 1], true, true),
+            ([4, 2, 7, 3], true, false),
+            ([1, 1, 9, 9], true, true),
+            ([8, 16, 4, 4], false, true),
+        ];
+        for (i, &(dims, res, relu)) in cases.iter().enumerate() {
+            let fast = run_bn(dims, res, relu, 7 * i as u64);
+            let flex = with_flex_ops(|| run_bn(dims, res, relu, 7 * i as u64));
+            let names = [
+                "output",
+                "dx",
+                "dgamma",
+                "dbeta",
+                "running mean",
+                "running var",
+                "dresidual",
+            ];
+            assert_eq!(fast.len(), flex.len());
+            for (j, (a, b)) in fast.iter().zip(&flex).enumerate() {
+                let scale = b.iter().fold(1f32, |m, v| m.max(v.abs()));
+                assert_eq!(a.len(), b.len());
+                for (k, (x, y)) in a.iter().zip(b).enumerate() {
+                    assert!(
+                        (x - y).abs() <= 1e-4 * scale,
+                        "case {i} {}[{k}]: {x} vs {y}",
+                        names[j]
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn fused_batch_norm_does_not_depend_on_threads() {
+        let on = |threads| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| run_bn([16, 8, 20, 20], true, true, 11))
+        };
+        assert_eq!(on(1), on(3));
     }
 
     #[test]

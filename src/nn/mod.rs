@@ -5,6 +5,7 @@ mod error;
 pub mod fast;
 pub mod kernels;
 mod network;
+pub mod norm;
 
 pub use arch::*;
 pub use error::*;

@@ -6,7 +6,6 @@ use burn::module::{Module, ModuleMapper, Param};
 use burn::nn::PaddingConfig2d;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig};
-use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor, TensorData};
 
 /// The forward of an analog layer through a tile's periphery during hardware-aware training
@@ -286,7 +285,33 @@ impl ConvBn {
     ///
     /// # Shapes
     /// - input `[batch, c_in, h, w]`, output `[batch, c_out, h_out, w_out]`
-    pub fn forward(&self, x: Tensor<4>, mut noise: Option<&mut WeightNoise>) -> Tensor<4> {
+    pub fn forward(&self, x: Tensor<4>, noise: Option<&mut WeightNoise>) -> Tensor<4> {
+        self.forward_act(x, noise, None, false)
+    }
+
+    /// `act(BN(conv(x)) + residual)`, `act` the ReLU when `relu`: one fused operation in
+    /// training on the CPU ([`super::fast::batch_norm`]).
+    ///
+    /// # Shapes
+    /// - input `[batch, c_in, h, w]`, residual and output `[batch, c_out, h_out, w_out]`
+    pub fn forward_act(
+        &self,
+        x: Tensor<4>,
+        noise: Option<&mut WeightNoise>,
+        residual: Option<Tensor<4>>,
+        relu: bool,
+    ) -> Tensor<4> {
+        let y = self.conv_forward(x, noise);
+        self.bn_forward(y, residual, relu)
+    }
+
+    /// The batch norm (with residual and ReLU) of [`ConvBn::forward_act`] on a conv output.
+    pub fn bn_forward(&self, y: Tensor<4>, residual: Option<Tensor<4>>, relu: bool) -> Tensor<4> {
+        super::fast::batch_norm(&self.bn, y, residual, relu)
+    }
+
+    /// The convolution (through the training periphery under weight noise), before the BN.
+    pub fn conv_forward(&self, x: Tensor<4>, mut noise: Option<&mut WeightNoise>) -> Tensor<4> {
         let w = perturb(self.conv.weight.val(), noise.as_deref_mut());
         let padding = match self.conv.padding {
             PaddingConfig2d::Explicit(t, l, _, _) => [t, l],
@@ -299,11 +324,10 @@ impl ConvBn {
             self.conv.groups,
         );
         let y = super::fast::conv2d(x.clone(), w.clone(), options);
-        let y = match noise {
+        match noise {
             Some(n) => n.conv_through_periphery(y, &x, &w, self.conv.stride[0], padding[0]),
             None => y,
-        };
-        self.bn.forward(y)
+        }
     }
 }
 
@@ -391,28 +415,43 @@ impl Network {
 
     /// Forward pass with optional hardware-aware weight noise on every analog layer.
     pub fn forward_noisy(&self, x: Tensor<4>, mut noise: Option<&mut WeightNoise>) -> Tensor<2> {
-        let mut x = relu(self.stem.forward(x, noise.as_deref_mut()));
+        let mut x = self.stem.forward_act(x, noise.as_deref_mut(), None, true);
         for block in &self.blocks {
+            // ReLU(sum of branches + shortcut): the last BN of the last branch takes the rest
+            // as its residual, so that BN, the add and the ReLU are one operation. The weight
+            // noise is drawn in layer order (branches, then the shortcut) all the same.
             let mut sum: Option<Tensor<4>> = None;
-            for br in &block.branches {
+            let mut pending: Option<(&ConvBn, Tensor<4>)> = None;
+            let nb = block.branches.len();
+            for (bi, br) in block.branches.iter().enumerate() {
                 let mut y = x.clone();
                 let last = br.layers.len() - 1;
                 for (i, l) in br.layers.iter().enumerate() {
-                    y = l.forward(y, noise.as_deref_mut());
                     if i < last {
-                        y = relu(y);
+                        y = l.forward_act(y, noise.as_deref_mut(), None, true);
+                    } else if bi + 1 < nb {
+                        y = l.forward(y, noise.as_deref_mut());
+                    } else {
+                        pending = Some((l, l.conv_forward(y.clone(), noise.as_deref_mut())));
                     }
                 }
-                sum = Some(match sum {
-                    Some(s) => s + y,
-                    None => y,
-                });
+                if bi + 1 < nb {
+                    sum = Some(match sum {
+                        Some(s) => s + y,
+                        None => y,
+                    });
+                }
             }
             let short = match &block.shortcut {
                 Some(s) => s.forward(x, noise.as_deref_mut()),
                 None => x,
             };
-            x = relu(sum.expect("a block has branches") + short);
+            let rest = match sum {
+                Some(s) => s + short,
+                None => short,
+            };
+            let (layer, conv_out) = pending.expect("a block has branches");
+            x = layer.bn_forward(conv_out, Some(rest), true);
         }
         let [n, c, _, _] = x.dims();
         let pooled = x.mean_dim(3).mean_dim(2).reshape([n, c]);

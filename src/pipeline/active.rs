@@ -15,7 +15,7 @@
 //! 4. Until `budget_evals` measurements (every fidelity counts one) or `budget_hours`.
 //! 5. Then the run's own search (its population and generations) runs on the final
 //!    surrogate's mean at the highest fidelity, and its front is validated with several
-//!    training seeds at the validation budget, as every run is.
+//!    training seeds at that highest fidelity (its epochs are the validation budget).
 //!
 //! Every step is resumable from the run directory: `active.json` records each round's
 //! proposals before they are measured, the measured rows are appended one by one to
@@ -23,7 +23,7 @@
 //! can extend), and a round is re-planned only after it is finished, from the files.
 
 use super::acquisition::select_batch;
-use super::scoring::validation_measurer;
+use super::scoring::validation_measurer_at;
 use super::{Run, RunOptions, RunSummary, Scoring, collect, collection_archs};
 use crate::error::{Error, Result};
 use crate::evaluate::{DataSource, Executor, MeasureConfig, MeasureSpec, TrainingMeasurer};
@@ -266,11 +266,12 @@ pub fn execute(
     let model = EnsembleModel::load(run.dir.join(SURROGATE_JSON))?;
     let scorer = ensemble_scorer(model, run.profile.clone(), "surrogate:auto", top);
     let measurer: Option<Box<dyn crate::evaluate::Measurer>> = if run.info.validate_top > 0 {
-        Some(Box::new(validation_measurer(
+        Some(Box::new(validation_measurer_at(
             run.info.task,
             run.info.data.as_deref().map(Path::new),
             &run.profile,
             &run.dir,
+            top as usize,
         )?))
     } else {
         None

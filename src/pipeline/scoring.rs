@@ -148,8 +148,20 @@ pub fn validation_measurer(
     profile: &HwProfile,
     dir: &Path,
 ) -> Result<TrainingMeasurer> {
+    validation_measurer_at(task, data, profile, dir, VALIDATION_EPOCHS)
+}
+
+/// [`validation_measurer`] training for `epochs` epochs (active learning validates at its
+/// highest fidelity).
+pub fn validation_measurer_at(
+    task: Task,
+    data: Option<&Path>,
+    profile: &HwProfile,
+    dir: &Path,
+    epochs: usize,
+) -> Result<TrainingMeasurer> {
     let mut train = crate::train::TrainConfig::hardware_aware(profile);
-    train.budget = crate::train::Budget::Epochs(VALIDATION_EPOCHS);
+    train.budget = crate::train::Budget::Epochs(epochs);
     TrainingMeasurer::from_spec(&MeasureSpec {
         data: DataSource {
             task,

@@ -46,6 +46,9 @@ pub struct SlurmExecutor {
     /// How long a task may be seen ended before its result file must be there (a shared
     /// filesystem may show a file late).
     pub grace: Duration,
+    /// Where the array tasks train (`--device` of the worker): the driver's device when
+    /// the executor is made.
+    pub device: crate::device::ComputeDevice,
 }
 
 /// How long `squeue` may keep failing before the driver gives up.
@@ -63,6 +66,7 @@ impl SlurmExecutor {
             binary,
             poll: Duration::from_millis(500),
             grace: Duration::from_secs(5),
+            device: crate::device::compute_device(),
         })
     }
 
@@ -102,8 +106,12 @@ impl SlurmExecutor {
         if let Some(g) = self.config.gpus_per_task {
             opt("gpus-per-task", g.to_string());
         }
+        let device = match self.device {
+            crate::device::ComputeDevice::Cpu => String::new(),
+            d => format!(" --device {}", shell_quote(&d.to_string())),
+        };
         s.push_str(&format!(
-            "exec {} worker --job {} --index \"$SLURM_ARRAY_TASK_ID\"\n",
+            "exec {} worker{device} --job {} --index \"$SLURM_ARRAY_TASK_ID\"\n",
             shell_quote(&self.binary.display().to_string()),
             shell_quote(&dir.path.display().to_string())
         ));
@@ -629,6 +637,12 @@ mod tests {
             e.describe(),
             "slurm: array tasks of 4 cpus + 1 gpu on gpu x 4 threads"
         );
+        // A driver started with --device gpu:1 passes it to the workers.
+        e.device = "gpu:1".parse().unwrap();
+        let s = e.script(&d, "analognas-0123", Path::new("/shared/work"));
+        assert!(s.ends_with(
+            "exec '/shared/bin/analognas' worker --device 'gpu:1' --job '/shared/runs/0123' --index \"$SLURM_ARRAY_TASK_ID\"\n"
+        ), "{s}");
     }
 
     #[test]
