@@ -662,6 +662,43 @@ fn active_learning_runs_resumes_and_ships_its_surrogate() {
     args.extend_from_slice(&common);
     let o = run(&args);
     assert!(o.status.success(), "{}", stderr(&o));
+    // `surrogate eval` and `predict` read the run's ensemble: quality and interval coverage on
+    // its own rows, a mean with its sd for a genome.
+    let data = out.join("measured-e1.csv");
+    let o = run(&[
+        "surrogate",
+        "eval",
+        "--model",
+        model.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(
+        text.contains("kendall_tau") && text.contains("in 95 % int.") && text.contains("acc_1d"),
+        "{text}"
+    );
+    let genome = base.join("g.json");
+    std::fs::write(
+        &genome,
+        r#"{"oc0":16,"ks0":3,"blocks":[{"r":1,"b":1,"ct":"A","wf":1}],"downsample":"all_but_first"}"#,
+    )
+    .unwrap();
+    let o = run(&[
+        "surrogate",
+        "predict",
+        "--model",
+        model.to_str().unwrap(),
+        "--arch",
+        genome.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert!(v["acc_1d"].as_f64().unwrap().is_finite(), "{v}");
+    assert!(v["acc_1d_sd"].as_f64().unwrap() >= 0.0, "{v}");
+    assert_eq!(v["fidelity_epochs"].as_f64(), Some(1.0), "{v}");
     // Loop options without the loop are refused.
     let o = run(&["search", "--surrogate", "synthetic", "--batch", "3"]);
     assert_input_error(&o, &["--batch: expected with --surrogate auto"]);

@@ -3,7 +3,9 @@
 use analognas::error::{Error, Result};
 use analognas::hw::HwProfile;
 use analognas::nn::Arch;
-use analognas::surrogate::{Dataset, FitParams, ModelKind, SurrogateModel, format_scores};
+use analognas::surrogate::{
+    Dataset, EnsembleModel, FitParams, ModelKind, SurrogateModel, format_scores,
+};
 use clap::{Args, Subcommand};
 use std::path::{Path, PathBuf};
 
@@ -279,7 +281,7 @@ fn fit(a: FitArgs) -> Result<()> {
 }
 
 fn fit_ensemble(a: &FitArgs, data: &Dataset, members: usize) -> Result<()> {
-    use analognas::surrogate::{EnsembleModel, EnsembleParams, format_calibration};
+    use analognas::surrogate::{EnsembleParams, format_calibration};
     let params = EnsembleParams {
         kind: a.model,
         members,
@@ -362,8 +364,67 @@ fn mismatch(e: &analognas::surrogate::SurrogateError, allow: bool) -> Result<Str
     }
 }
 
+/// A surrogate file: a single model or an ensemble (`surrogate fit --ensemble`, an active
+/// learning run's `surrogate.json`).
+enum AnyModel {
+    Single(Box<SurrogateModel>),
+    Ensemble(Box<EnsembleModel>),
+}
+
+fn load_any(path: &Path) -> Result<AnyModel> {
+    let p = analognas::files::shipped_path(path);
+    match std::fs::read_to_string(&p) {
+        Ok(text) if EnsembleModel::is_ensemble_json(&text) => {
+            Ok(AnyModel::Ensemble(Box::new(EnsembleModel::load(&p)?)))
+        }
+        _ => Ok(AnyModel::Single(Box::new(SurrogateModel::load(&p)?))),
+    }
+}
+
+/// `surrogate eval` of an ensemble: the means' quality and the intervals' coverage.
+fn eval_ensemble(a: &EvalArgs, model: &EnsembleModel, data: &Dataset) -> Result<()> {
+    if let Err(e) = model.check_data(data) {
+        if !a.allow_mismatch {
+            return Err(Error::input(format!(
+                "{e}; --allow-mismatch evaluates anyway"
+            )));
+        }
+        eprintln!("analognas: warning: {e} (--allow-mismatch)");
+    }
+    let (scores, calibration) = model.scores(data);
+    println!(
+        "{} ({}, fitted on {} rows of {}) on {} rows of {}, each at its own fidelity:",
+        a.model.display(),
+        model.regressor,
+        model.data.rows,
+        model.data.file,
+        data.rows.len(),
+        a.data.display()
+    );
+    print!("{}", format_scores(&scores));
+    println!(
+        "share of the values inside the model's calibrated intervals (mean +- sd, +- 1.96 sd):"
+    );
+    print!("{}", analognas::surrogate::format_calibration(&calibration));
+    let outside = data
+        .rows
+        .iter()
+        .filter(|r| model.extrapolation(&r.measurement.genome).is_some())
+        .count();
+    if outside > 0 {
+        println!(
+            "warning: {outside} of {} rows lie outside the genes the model was fitted on (the predictions extrapolate)",
+            data.rows.len()
+        );
+    }
+    Ok(())
+}
+
 fn eval(a: EvalArgs) -> Result<()> {
-    let model = SurrogateModel::load(analognas::files::shipped_path(&a.model))?;
+    let model = match load_any(&a.model)? {
+        AnyModel::Single(m) => m,
+        AnyModel::Ensemble(m) => return eval_ensemble(&a, &m, &Dataset::read(&a.data)?),
+    };
     let data = Dataset::read(&a.data)?;
     let scores = match model.check_data(&data) {
         Ok(()) => model.scores(&data),
@@ -403,8 +464,88 @@ fn eval(a: EvalArgs) -> Result<()> {
     Ok(())
 }
 
+/// `surrogate predict` of an ensemble: mean and calibrated sd at the model's fidelity.
+fn predict_ensemble(a: &PredictArgs, model: &EnsembleModel) -> Result<()> {
+    let profile = match &a.profile {
+        Some(p) => HwProfile::load(analognas::files::shipped_path(p))?,
+        None => {
+            let p = analognas::files::shipped_profile(&model.profile).ok_or_else(|| {
+                Error::input(format!(
+                    "--profile: expected a profile file (the model's profile {} is not in hw_profiles/)",
+                    model.profile
+                ))
+            })?;
+            HwProfile::load(p)?
+        }
+    };
+    let task = a.task.unwrap_or(model.task);
+    let mut warnings = Vec::new();
+    let field =
+        |f: &str, expected: String, got: String| analognas::surrogate::SurrogateError::Mismatch {
+            field: f.into(),
+            expected,
+            got,
+        };
+    if task != model.task {
+        let e = field("task", model.task.to_string(), task.to_string());
+        warnings.push(mismatch(&e, a.allow_mismatch)?);
+    }
+    if profile.name != model.profile {
+        let e = field("profile", model.profile.clone(), profile.name.clone());
+        warnings.push(mismatch(&e, a.allow_mismatch)?);
+    }
+    let arch = Arch::load(&a.arch, task)?;
+    let outside = model.extrapolation(&arch.genome);
+    if let Some(why) = &outside {
+        warnings.push(format!(
+            "genome outside the genes the model was fitted on: {why}; the prediction extrapolates"
+        ));
+    }
+    let p = model.predict(&arch, &profile);
+    if a.json {
+        let v = serde_json::json!({
+            "id": arch.genome.id(),
+            "fidelity_epochs": model.fidelity,
+            "acc_1d": p.acc_1d.mean,
+            "acc_1d_sd": p.acc_1d.sd,
+            "avm": p.avm.mean,
+            "avm_sd": p.avm.sd,
+            "acc_1d_std": p.acc_1d_std.mean,
+            "acc_1d_std_sd": p.acc_1d_std.sd,
+            "extrapolated": outside.is_some(),
+            "warnings": warnings,
+        });
+        println!("{v}");
+        for w in &warnings {
+            eprintln!("analognas: warning: {w}");
+        }
+        return Ok(());
+    }
+    println!(
+        "{} ({}) on {}, profile {}, at {} epochs (ensemble mean +- calibrated sd)",
+        arch.genome.summary(),
+        arch.genome.id(),
+        task,
+        profile.name,
+        model.fidelity
+    );
+    println!("acc_1d      {:>8.2} +- {:.2} %", p.acc_1d.mean, p.acc_1d.sd);
+    println!("avm         {:>8.2} +- {:.2} points", p.avm.mean, p.avm.sd);
+    println!(
+        "acc_1d_std  {:>8.2} +- {:.2} points",
+        p.acc_1d_std.mean, p.acc_1d_std.sd
+    );
+    for w in &warnings {
+        println!("warning: {w}");
+    }
+    Ok(())
+}
+
 fn predict(a: PredictArgs) -> Result<()> {
-    let model = SurrogateModel::load(analognas::files::shipped_path(&a.model))?;
+    let model = match load_any(&a.model)? {
+        AnyModel::Single(m) => m,
+        AnyModel::Ensemble(m) => return predict_ensemble(&a, &m),
+    };
     let profile = match &a.profile {
         Some(p) => HwProfile::load(analognas::files::shipped_path(p))?,
         None => {

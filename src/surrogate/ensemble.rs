@@ -537,6 +537,39 @@ impl EnsembleModel {
         }
     }
 
+    /// The means' quality on a measured data set (each row at its own fidelity), and how many
+    /// of its values fall inside the calibrated 68 % and 95 % intervals (`sd_scale` of these
+    /// figures is 1: the model's own scale is applied).
+    pub fn scores(&self, data: &Dataset) -> (Vec<Score>, Vec<Calibration>) {
+        let hw = self.hardware_features();
+        let x: Vec<Vec<f64>> = data.rows.iter().map(|r| row_features(r, hw)).collect();
+        self.targets
+            .iter()
+            .map(|t| {
+                let truth: Vec<f64> = data
+                    .rows
+                    .iter()
+                    .map(|r| t.target.of(&r.measurement))
+                    .collect();
+                let pred: Vec<Uncertain> = x.iter().map(|f| t.predict(f)).collect();
+                let mean: Vec<f64> = pred.iter().map(|p| p.mean).collect();
+                let sd: Vec<f64> = pred.iter().map(|p| p.sd).collect();
+                let c = Calibration::of(t.target, &mean, &sd, &truth);
+                (Score::new(t.target, &mean, &truth), c)
+            })
+            .unzip()
+    }
+
+    /// Checks that every row of `data` has the model's task and profile.
+    pub fn check_data(&self, data: &Dataset) -> Result<()> {
+        super::model::check_data_of(data, self.task, &self.profile)
+    }
+
+    /// Why `genome` lies outside the genes the model was fitted on, if it does.
+    pub fn extrapolation(&self, genome: &crate::space::Genome) -> Option<String> {
+        self.data.genes.as_ref()?.violation(genome)
+    }
+
     /// Checks that the model was fitted on `task`, on `profile` (by name) and on genes that
     /// cover every genome of `space`.
     pub fn check_use(

@@ -259,25 +259,7 @@ impl SurrogateModel {
 
     /// Checks that every row of `data` has the model's task and profile.
     pub fn check_data(&self, data: &Dataset) -> Result<()> {
-        let (task, profile) = data.task_and_profile()?;
-        if task != self.task {
-            return Err(data.row_error(
-                0,
-                "task",
-                &format!("expected {} (the model's task), got {task}", self.task),
-            ));
-        }
-        if profile != self.profile {
-            return Err(data.row_error(
-                0,
-                "profile",
-                &format!(
-                    "expected {} (the model's profile), got {profile}",
-                    self.profile
-                ),
-            ));
-        }
-        Ok(())
+        check_data_of(data, self.task, &self.profile)
     }
 
     /// Quality on another measured data set (same task and profile, see
@@ -304,4 +286,24 @@ impl SurrogateModel {
             })
             .collect()
     }
+}
+
+/// Checks that every row of `data` has the task and profile a model was fitted on.
+pub(crate) fn check_data_of(data: &Dataset, model_task: Task, model_profile: &str) -> Result<()> {
+    let (task, profile) = data.task_and_profile()?;
+    if task != model_task {
+        return Err(data.row_error(
+            0,
+            "task",
+            &format!("expected {model_task} (the model's task), got {task}"),
+        ));
+    }
+    if profile != model_profile {
+        return Err(data.row_error(
+            0,
+            "profile",
+            &format!("expected {model_profile} (the model's profile), got {profile}"),
+        ));
+    }
+    Ok(())
 }
