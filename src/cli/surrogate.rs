@@ -464,20 +464,24 @@ fn eval(a: EvalArgs) -> Result<()> {
     Ok(())
 }
 
-/// `surrogate predict` of an ensemble: mean and calibrated sd at the model's fidelity.
-fn predict_ensemble(a: &PredictArgs, model: &EnsembleModel) -> Result<()> {
-    let profile = match &a.profile {
-        Some(p) => HwProfile::load(analognas::files::shipped_path(p))?,
+/// The profile of `surrogate predict`: `--profile`, else the shipped file of the model's.
+fn predict_profile(a: &PredictArgs, model_profile: &str) -> Result<HwProfile> {
+    match &a.profile {
+        Some(p) => HwProfile::load(analognas::files::shipped_path(p)),
         None => {
-            let p = analognas::files::shipped_profile(&model.profile).ok_or_else(|| {
+            let p = analognas::files::shipped_profile(model_profile).ok_or_else(|| {
                 Error::input(format!(
-                    "--profile: expected a profile file (the model's profile {} is not in hw_profiles/)",
-                    model.profile
+                    "--profile: expected a profile file (the model's profile {model_profile} is not in hw_profiles/)"
                 ))
             })?;
-            HwProfile::load(p)?
+            HwProfile::load(p)
         }
-    };
+    }
+}
+
+/// `surrogate predict` of an ensemble: mean and calibrated sd at the model's fidelity.
+fn predict_ensemble(a: &PredictArgs, model: &EnsembleModel) -> Result<()> {
+    let profile = predict_profile(a, &model.profile)?;
     let task = a.task.unwrap_or(model.task);
     let mut warnings = Vec::new();
     let field =
@@ -546,18 +550,7 @@ fn predict(a: PredictArgs) -> Result<()> {
         AnyModel::Single(m) => m,
         AnyModel::Ensemble(m) => return predict_ensemble(&a, &m),
     };
-    let profile = match &a.profile {
-        Some(p) => HwProfile::load(analognas::files::shipped_path(p))?,
-        None => {
-            let p = analognas::files::shipped_profile(&model.profile).ok_or_else(|| {
-                Error::input(format!(
-                    "--profile: expected a profile file (the model's profile {} is not in hw_profiles/)",
-                    model.profile
-                ))
-            })?;
-            HwProfile::load(p)?
-        }
-    };
+    let profile = predict_profile(&a, &model.profile)?;
     let task = a.task.unwrap_or(model.task);
     let mut warnings = Vec::new();
     if let Err(e) = model.check_task(task) {
