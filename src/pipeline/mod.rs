@@ -1042,6 +1042,30 @@ mod verdict_tests {
         set_acc(&mut f, r8, &[99.5, 99.5, 99.5]);
         let v = verdict(&f);
         assert!(v.starts_with("**No:**") && v.contains("Why:"), "{v}");
+        assert!(!v.contains("includes zero"), "{v}");
+        // Below resnet8 on the mean, but the interval of the difference holds zero: no, and
+        // said to be within noise rather than worse.
+        let smaller: Vec<usize> = f
+            .validation
+            .as_ref()
+            .unwrap()
+            .entries
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.role == ValidationRole::Front && e.tiles < r8_tiles)
+            .map(|(i, _)| i)
+            .collect();
+        for &i in &smaller {
+            set_acc(&mut f, i, &[96.0, 99.0, 96.5]);
+        }
+        set_acc(&mut f, r8, &[98.0, 97.0, 97.0]);
+        let v = verdict(&f);
+        assert!(
+            v.starts_with("**No:**")
+                && v.contains("includes zero")
+                && v.contains("fewer tiles, not shown better"),
+            "{v}"
+        );
         // resnet8 not measured: said plainly.
         let entries = &mut f.validation.as_mut().unwrap().entries;
         entries[r8].measured = None;

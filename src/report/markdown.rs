@@ -497,6 +497,26 @@ pub fn verdict(f: &RunFiles) -> String {
             acc_text(e),
             r8_acc - acc
         );
+        // A gap whose interval holds zero is no evidence that it is worse either.
+        let tie = tests
+            .iter()
+            .find(|(t, _, _)| t.name == e.name)
+            .map(|(_, _, t)| t)
+            .filter(|t| t.diff.half_width.is_some() && t.diff.low() <= 0.0 && t.diff.high() >= 0.0);
+        if let Some(t) = tie {
+            let _ = write!(
+                s,
+                ", but the 95 % CI of the difference [{:+.2}, {:+.2}] includes zero ({PAIRED_TEST}, {} seeds): within noise it is as accurate as resnet8 on {} fewer tiles, not shown better.",
+                t.diff.low(),
+                t.diff.high(),
+                t.diff.n,
+                r8.tiles - e.tiles
+            );
+            if failed > 0 {
+                let _ = write!(s, " {failed} front measurement(s) failed.");
+            }
+            return s;
+        }
         match pred {
             Some(p) if p > r8_acc => {
                 let _ = write!(
