@@ -381,9 +381,14 @@ fn load_any(path: &Path) -> Result<AnyModel> {
     }
 }
 
-/// `surrogate eval` of an ensemble: the means' quality and the intervals' coverage.
-fn eval_ensemble(a: &EvalArgs, model: &EnsembleModel, data: &Dataset) -> Result<()> {
-    if let Err(e) = model.check_data(data) {
+fn eval(a: EvalArgs) -> Result<()> {
+    let model = load_any(&a.model)?;
+    let data = Dataset::read(&a.data)?;
+    let checked = match &model {
+        AnyModel::Single(m) => m.check_data(&data),
+        AnyModel::Ensemble(m) => m.check_data(&data),
+    };
+    if let Err(e) = checked {
         if !a.allow_mismatch {
             return Err(Error::input(format!(
                 "{e}; --allow-mismatch evaluates anyway"
@@ -391,63 +396,33 @@ fn eval_ensemble(a: &EvalArgs, model: &EnsembleModel, data: &Dataset) -> Result<
         }
         eprintln!("analognas: warning: {e} (--allow-mismatch)");
     }
-    let (scores, calibration) = model.scores(data);
+    let (what, fitted, scores, calibration) = match &model {
+        AnyModel::Single(m) => (m.kind.to_string(), &m.data, m.scores(&data), None),
+        AnyModel::Ensemble(m) => {
+            let (scores, calibration) = m.scores(&data);
+            (m.regressor.clone(), &m.data, scores, Some(calibration))
+        }
+    };
     println!(
-        "{} ({}, fitted on {} rows of {}) on {} rows of {}, each at its own fidelity:",
+        "{} ({what}, fitted on {} rows of {}) on {} rows of {}{}:",
         a.model.display(),
-        model.regressor,
-        model.data.rows,
-        model.data.file,
+        fitted.rows,
+        fitted.file,
         data.rows.len(),
-        a.data.display()
+        a.data.display(),
+        if calibration.is_some() {
+            ", each at its own fidelity"
+        } else {
+            ""
+        }
     );
     print!("{}", format_scores(&scores));
-    println!(
-        "share of the values inside the model's calibrated intervals (mean +- sd, +- 1.96 sd):"
-    );
-    print!("{}", analognas::surrogate::format_calibration(&calibration));
-    let outside = data
-        .rows
-        .iter()
-        .filter(|r| model.extrapolation(&r.measurement.genome).is_some())
-        .count();
-    if outside > 0 {
+    if let Some(c) = calibration {
         println!(
-            "warning: {outside} of {} rows lie outside the genes the model was fitted on (the predictions extrapolate)",
-            data.rows.len()
+            "share of the values inside the model's intervals (raw: mean +- its calibrated sd, +- 1.96 sd; sd scale: the factor these rows would call for):"
         );
+        print!("{}", analognas::surrogate::format_calibration(&c));
     }
-    Ok(())
-}
-
-fn eval(a: EvalArgs) -> Result<()> {
-    let model = match load_any(&a.model)? {
-        AnyModel::Single(m) => m,
-        AnyModel::Ensemble(m) => return eval_ensemble(&a, &m, &Dataset::read(&a.data)?),
-    };
-    let data = Dataset::read(&a.data)?;
-    let scores = match model.check_data(&data) {
-        Ok(()) => model.scores(&data),
-        Err(e) if a.allow_mismatch => {
-            eprintln!("analognas: warning: {e} (--allow-mismatch)");
-            model.scores(&data)
-        }
-        Err(e) => {
-            return Err(Error::input(format!(
-                "{e}; --allow-mismatch evaluates anyway"
-            )));
-        }
-    };
-    println!(
-        "{} ({}, fitted on {} rows of {}) on {} rows of {}:",
-        a.model.display(),
-        model.kind,
-        model.data.rows,
-        model.data.file,
-        data.rows.len(),
-        a.data.display()
-    );
-    print!("{}", format_scores(&scores));
     let outside: Vec<(usize, String)> = data
         .rows
         .iter()
@@ -460,6 +435,23 @@ fn eval(a: EvalArgs) -> Result<()> {
             outside.len(),
             data.rows.len()
         );
+    }
+    if let AnyModel::Ensemble(m) = &model {
+        let unseen = data
+            .rows
+            .iter()
+            .filter(|r| {
+                let f = analognas::surrogate::ensemble::fidelity(&r.provenance.budget);
+                !m.fidelities.contains(&f)
+            })
+            .count();
+        if unseen > 0 {
+            println!(
+                "warning: {unseen} of {} rows are at a fidelity the model was not fitted on (it knows {:?} epochs)",
+                data.rows.len(),
+                m.fidelities
+            );
+        }
     }
     Ok(())
 }
@@ -479,89 +471,82 @@ fn predict_profile(a: &PredictArgs, model_profile: &str) -> Result<HwProfile> {
     }
 }
 
-/// `surrogate predict` of an ensemble: mean and calibrated sd at the model's fidelity.
-fn predict_ensemble(a: &PredictArgs, model: &EnsembleModel) -> Result<()> {
-    let profile = predict_profile(a, &model.profile)?;
-    let task = a.task.unwrap_or(model.task);
-    let mut warnings = Vec::new();
-    let field =
-        |f: &str, expected: String, got: String| analognas::surrogate::SurrogateError::Mismatch {
-            field: f.into(),
-            expected,
-            got,
-        };
-    if task != model.task {
-        let e = field("task", model.task.to_string(), task.to_string());
-        warnings.push(mismatch(&e, a.allow_mismatch)?);
-    }
-    if profile.name != model.profile {
-        let e = field("profile", model.profile.clone(), profile.name.clone());
-        warnings.push(mismatch(&e, a.allow_mismatch)?);
-    }
-    let arch = Arch::load(&a.arch, task)?;
-    let outside = model.extrapolation(&arch.genome);
-    if let Some(why) = &outside {
-        warnings.push(format!(
-            "genome outside the genes the model was fitted on: {why}; the prediction extrapolates"
-        ));
-    }
-    let p = model.predict(&arch, &profile);
-    if a.json {
-        let v = serde_json::json!({
-            "id": arch.genome.id(),
-            "fidelity_epochs": model.fidelity,
-            "acc_1d": p.acc_1d.mean,
-            "acc_1d_sd": p.acc_1d.sd,
-            "avm": p.avm.mean,
-            "avm_sd": p.avm.sd,
-            "acc_1d_std": p.acc_1d_std.mean,
-            "acc_1d_std_sd": p.acc_1d_std.sd,
-            "extrapolated": outside.is_some(),
-            "warnings": warnings,
-        });
-        println!("{v}");
-        for w in &warnings {
-            eprintln!("analognas: warning: {w}");
+impl AnyModel {
+    fn task(&self) -> analognas::task::Task {
+        match self {
+            AnyModel::Single(m) => m.task,
+            AnyModel::Ensemble(m) => m.task,
         }
-        return Ok(());
     }
-    println!(
-        "{} ({}) on {}, profile {}, at {} epochs (ensemble mean +- calibrated sd)",
-        arch.genome.summary(),
-        arch.genome.id(),
-        task,
-        profile.name,
-        model.fidelity
-    );
-    println!("acc_1d      {:>8.2} +- {:.2} %", p.acc_1d.mean, p.acc_1d.sd);
-    println!("avm         {:>8.2} +- {:.2} points", p.avm.mean, p.avm.sd);
-    println!(
-        "acc_1d_std  {:>8.2} +- {:.2} points",
-        p.acc_1d_std.mean, p.acc_1d_std.sd
-    );
-    for w in &warnings {
-        println!("warning: {w}");
+
+    fn profile(&self) -> &str {
+        match self {
+            AnyModel::Single(m) => &m.profile,
+            AnyModel::Ensemble(m) => &m.profile,
+        }
     }
-    Ok(())
+
+    /// Task and profile mismatches of a prediction, in that order.
+    fn mismatches(
+        &self,
+        task: analognas::task::Task,
+        profile: &HwProfile,
+    ) -> Vec<analognas::surrogate::SurrogateError> {
+        let (t, p) = match self {
+            AnyModel::Single(m) => (m.check_task(task), m.check_profile(profile)),
+            AnyModel::Ensemble(m) => (m.check_task(task), m.check_profile(profile)),
+        };
+        [t, p].into_iter().filter_map(|r| r.err()).collect()
+    }
+
+    fn check_arch(&self, arch: &Arch) -> Result<(), analognas::surrogate::SurrogateError> {
+        match self {
+            AnyModel::Single(m) => m.check_arch(arch),
+            AnyModel::Ensemble(m) => m.check_arch(arch),
+        }
+    }
+
+    fn extrapolation(&self, genome: &analognas::space::Genome) -> Option<String> {
+        match self {
+            AnyModel::Single(m) => m.extrapolation(genome),
+            AnyModel::Ensemble(m) => m.extrapolation(genome),
+        }
+    }
+
+    /// `(target, mean, sd)` of acc_1d, avm and acc_1d_std; the sd of an ensemble only.
+    fn predict(&self, arch: &Arch, profile: &HwProfile) -> [(&'static str, f64, Option<f64>); 3] {
+        match self {
+            AnyModel::Single(m) => {
+                let p = m.predict(arch, profile);
+                [
+                    ("acc_1d", p.acc_1d, None),
+                    ("avm", p.avm, None),
+                    ("acc_1d_std", p.acc_1d_std, None),
+                ]
+            }
+            AnyModel::Ensemble(m) => {
+                let p = m.predict(arch, profile);
+                [
+                    ("acc_1d", p.acc_1d.mean, Some(p.acc_1d.sd)),
+                    ("avm", p.avm.mean, Some(p.avm.sd)),
+                    ("acc_1d_std", p.acc_1d_std.mean, Some(p.acc_1d_std.sd)),
+                ]
+            }
+        }
+    }
 }
 
 fn predict(a: PredictArgs) -> Result<()> {
-    let model = match load_any(&a.model)? {
-        AnyModel::Single(m) => m,
-        AnyModel::Ensemble(m) => return predict_ensemble(&a, &m),
-    };
-    let profile = predict_profile(&a, &model.profile)?;
-    let task = a.task.unwrap_or(model.task);
+    let model = load_any(&a.model)?;
+    let profile = predict_profile(&a, model.profile())?;
+    let task = a.task.unwrap_or(model.task());
     let mut warnings = Vec::new();
-    if let Err(e) = model.check_task(task) {
-        warnings.push(mismatch(&e, a.allow_mismatch)?);
-    }
-    if let Err(e) = model.check_profile(&profile) {
+    for e in model.mismatches(task, &profile) {
         warnings.push(mismatch(&e, a.allow_mismatch)?);
     }
     let arch = Arch::load(&a.arch, task)?;
     // (Another task has another shape: said once, above.)
-    if task == model.task
+    if task == model.task()
         && let Err(e) = model.check_arch(&arch)
     {
         warnings.push(mismatch(&e, a.allow_mismatch)?);
@@ -573,31 +558,47 @@ fn predict(a: PredictArgs) -> Result<()> {
         ));
     }
     let p = model.predict(&arch, &profile);
+    let fidelity = match &model {
+        AnyModel::Ensemble(m) => Some(m.fidelity),
+        AnyModel::Single(_) => None,
+    };
     if a.json {
-        let v = serde_json::json!({
-            "id": arch.genome.id(),
-            "acc_1d": p.acc_1d,
-            "avm": p.avm,
-            "acc_1d_std": p.acc_1d_std,
-            "extrapolated": outside.is_some(),
-            "warnings": warnings,
-        });
+        let mut v = serde_json::json!({ "id": arch.genome.id() });
+        if let Some(f) = fidelity {
+            v["fidelity_epochs"] = f.into();
+        }
+        for (name, mean, sd) in p {
+            v[name] = mean.into();
+            if let Some(sd) = sd {
+                v[format!("{name}_sd")] = sd.into();
+            }
+        }
+        v["extrapolated"] = outside.is_some().into();
+        v["warnings"] = warnings.clone().into();
         println!("{v}");
         for w in &warnings {
             eprintln!("analognas: warning: {w}");
         }
         return Ok(());
     }
+    let at = match fidelity {
+        Some(f) => format!(", at {f} epochs (ensemble mean +- calibrated sd)"),
+        None => String::new(),
+    };
     println!(
-        "{} ({}) on {}, profile {}",
+        "{} ({}) on {}, profile {}{at}",
         arch.genome.summary(),
         arch.genome.id(),
         task,
         profile.name
     );
-    println!("acc_1d      {:>8.2} %", p.acc_1d);
-    println!("avm         {:>8.2} points", p.avm);
-    println!("acc_1d_std  {:>8.2} points", p.acc_1d_std);
+    for (name, mean, sd) in p {
+        let unit = if name == "acc_1d" { "%" } else { "points" };
+        match sd {
+            Some(sd) => println!("{name:<11} {mean:>8.2} +- {sd:.2} {unit}"),
+            None => println!("{name:<11} {mean:>8.2} {unit}"),
+        }
+    }
     for w in &warnings {
         println!("warning: {w}");
     }

@@ -578,37 +578,39 @@ impl EnsembleModel {
         profile: &HwProfile,
         space: &SearchSpace,
     ) -> std::result::Result<(), SurrogateError> {
-        let mismatch = |field: &str, expected: String, got: String| SurrogateError::Mismatch {
-            field: field.into(),
-            expected,
-            got,
-        };
-        if task != self.task {
-            return Err(mismatch("task", self.task.to_string(), task.to_string()));
-        }
-        if profile.name != self.profile {
-            return Err(mismatch(
-                "profile",
-                self.profile.clone(),
-                profile.name.clone(),
-            ));
-        }
+        self.check_task(task)?;
+        self.check_profile(profile)?;
         if let Some(v) = self
             .data
             .genes
             .as_ref()
             .and_then(|g| g.space_violation(space))
         {
-            return Err(mismatch(
-                "space",
-                format!(
+            return Err(SurrogateError::Mismatch {
+                field: "space".into(),
+                expected: format!(
                     "a space within the genes of {}",
                     self.data.spaces.join(", ")
                 ),
-                format!("space {} with {v}", space.name),
-            ));
+                got: format!("space {} with {v}", space.name),
+            });
         }
         Ok(())
+    }
+
+    /// Checks that `task` is the one the model was fitted on.
+    pub fn check_task(&self, task: Task) -> std::result::Result<(), SurrogateError> {
+        super::model::check_task_of(self.task, task)
+    }
+
+    /// Checks that `profile` is the one the model was fitted on (by name).
+    pub fn check_profile(&self, profile: &HwProfile) -> std::result::Result<(), SurrogateError> {
+        super::model::check_profile_of(&self.profile, profile)
+    }
+
+    /// Checks that `arch` has the input shape and classes of the model's task.
+    pub fn check_arch(&self, arch: &Arch) -> std::result::Result<(), SurrogateError> {
+        super::model::check_arch_of(self.task, arch)
     }
 
     /// The model as JSON.

@@ -170,42 +170,17 @@ impl SurrogateModel {
 
     /// Checks that `profile` is the one the model was fitted on (by name).
     pub fn check_profile(&self, profile: &HwProfile) -> Result<(), SurrogateError> {
-        if profile.name != self.profile {
-            return Err(SurrogateError::Mismatch {
-                field: "profile".into(),
-                expected: self.profile.clone(),
-                got: profile.name.clone(),
-            });
-        }
-        Ok(())
+        check_profile_of(&self.profile, profile)
     }
 
     /// Checks that `task` is the one the model was fitted on.
     pub fn check_task(&self, task: Task) -> Result<(), SurrogateError> {
-        if task != self.task {
-            return Err(SurrogateError::Mismatch {
-                field: "task".into(),
-                expected: self.task.to_string(),
-                got: task.to_string(),
-            });
-        }
-        Ok(())
+        check_task_of(self.task, task)
     }
 
     /// Checks that `arch` has the input shape and classes of the model's task.
     pub fn check_arch(&self, arch: &Arch) -> Result<(), SurrogateError> {
-        let (input, classes) = (self.task.input_shape(), self.task.classes());
-        if arch.input != input || arch.classes != classes {
-            return Err(SurrogateError::Mismatch {
-                field: "arch".into(),
-                expected: format!(
-                    "input {input:?} and {classes} classes of task {}",
-                    self.task
-                ),
-                got: format!("input {:?} and {} classes", arch.input, arch.classes),
-            });
-        }
-        Ok(())
+        check_arch_of(self.task, arch)
     }
 
     /// Checks that every genome of `space` lies within the genes the model was fitted on
@@ -286,6 +261,46 @@ impl SurrogateModel {
             })
             .collect()
     }
+}
+
+/// Checks that `profile` is `model_profile`, the one a model was fitted on (by name).
+pub(crate) fn check_profile_of(
+    model_profile: &str,
+    profile: &HwProfile,
+) -> Result<(), SurrogateError> {
+    if profile.name != model_profile {
+        return Err(SurrogateError::Mismatch {
+            field: "profile".into(),
+            expected: model_profile.to_string(),
+            got: profile.name.clone(),
+        });
+    }
+    Ok(())
+}
+
+/// Checks that `task` is `model_task`, the one a model was fitted on.
+pub(crate) fn check_task_of(model_task: Task, task: Task) -> Result<(), SurrogateError> {
+    if task != model_task {
+        return Err(SurrogateError::Mismatch {
+            field: "task".into(),
+            expected: model_task.to_string(),
+            got: task.to_string(),
+        });
+    }
+    Ok(())
+}
+
+/// Checks that `arch` has the input shape and classes of `task`.
+pub(crate) fn check_arch_of(task: Task, arch: &Arch) -> Result<(), SurrogateError> {
+    let (input, classes) = (task.input_shape(), task.classes());
+    if arch.input != input || arch.classes != classes {
+        return Err(SurrogateError::Mismatch {
+            field: "arch".into(),
+            expected: format!("input {input:?} and {classes} classes of task {task}"),
+            got: format!("input {:?} and {} classes", arch.input, arch.classes),
+        });
+    }
+    Ok(())
 }
 
 /// Checks that every row of `data` has the task and profile a model was fitted on.
