@@ -195,7 +195,8 @@ pub struct FitArgs {
 /// Arguments of `surrogate eval`.
 #[derive(Args, Debug)]
 pub struct EvalArgs {
-    /// Fitted model (JSON).
+    /// Fitted model (JSON): a single model or an ensemble (`fit --ensemble`, a run's
+    /// `surrogate.json`), whose coverage of its intervals is printed too.
     #[arg(long)]
     pub model: PathBuf,
     /// Measured data set (CSV) of the same task and profile.
@@ -209,7 +210,8 @@ pub struct EvalArgs {
 /// Arguments of `surrogate predict`.
 #[derive(Args, Debug)]
 pub struct PredictArgs {
-    /// Fitted model (JSON).
+    /// Fitted model (JSON): a single model or an ensemble, whose predictions come with
+    /// their calibrated standard deviation.
     #[arg(long)]
     pub model: PathBuf,
     /// Genome or architecture JSON (a bare genome takes the model's task).
