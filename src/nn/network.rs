@@ -338,6 +338,23 @@ pub struct Branch {
     pub layers: Vec<ConvBn>,
 }
 
+impl Branch {
+    /// Every layer but the last (conv, BN, ReLU), then the last layer's convolution: the
+    /// last layer and its convolution's output, whose BN the caller applies (fused with what
+    /// follows it).
+    fn forward_to_last_conv(
+        &self,
+        x: Tensor<4>,
+        mut noise: Option<&mut WeightNoise>,
+    ) -> (&ConvBn, Tensor<4>) {
+        let (last, first) = self.layers.split_last().expect("a branch has layers");
+        let y = first
+            .iter()
+            .fold(x, |y, l| l.forward_act(y, noise.as_deref_mut(), None, true));
+        (last, last.conv_forward(y, noise))
+    }
+}
+
 /// A residual block: `ReLU(sum of branches + shortcut)`.
 #[derive(Module, Debug)]
 pub struct ResidualBlock {
@@ -420,38 +437,26 @@ impl Network {
             // ReLU(sum of branches + shortcut): the last BN of the last branch takes the rest
             // as its residual, so that BN, the add and the ReLU are one operation. The weight
             // noise is drawn in layer order (branches, then the shortcut) all the same.
-            let mut sum: Option<Tensor<4>> = None;
-            let mut pending: Option<(&ConvBn, Tensor<4>)> = None;
-            let nb = block.branches.len();
-            for (bi, br) in block.branches.iter().enumerate() {
-                let mut y = x.clone();
-                let last = br.layers.len() - 1;
-                for (i, l) in br.layers.iter().enumerate() {
-                    if i < last {
-                        y = l.forward_act(y, noise.as_deref_mut(), None, true);
-                    } else if bi + 1 < nb {
-                        y = l.forward(y, noise.as_deref_mut());
-                    } else {
-                        pending = Some((l, l.conv_forward(y.clone(), noise.as_deref_mut())));
-                    }
-                }
-                if bi + 1 < nb {
-                    sum = Some(match sum {
-                        Some(s) => s + y,
-                        None => y,
-                    });
-                }
+            let (last, others) = block.branches.split_last().expect("a block has branches");
+            let mut rest: Option<Tensor<4>> = None;
+            for br in others {
+                let (l, conv) = br.forward_to_last_conv(x.clone(), noise.as_deref_mut());
+                let y = l.bn_forward(conv, None, false);
+                rest = Some(match rest {
+                    Some(s) => s + y,
+                    None => y,
+                });
             }
+            let (l, conv) = last.forward_to_last_conv(x.clone(), noise.as_deref_mut());
             let short = match &block.shortcut {
                 Some(s) => s.forward(x, noise.as_deref_mut()),
                 None => x,
             };
-            let rest = match sum {
+            let rest = match rest {
                 Some(s) => s + short,
                 None => short,
             };
-            let (layer, conv_out) = pending.expect("a block has branches");
-            x = layer.bn_forward(conv_out, Some(rest), true);
+            x = l.bn_forward(conv, Some(rest), true);
         }
         let [n, c, _, _] = x.dims();
         let pooled = x.mean_dim(3).mean_dim(2).reshape([n, c]);
